@@ -1,0 +1,66 @@
+// The local credential service (DESIGN.md, Credentials), the I/O part.
+//
+// AuthSocketServer listens on a Unix socket that any local user may connect to. For each
+// request it takes the peer's uid, gid (SO_PEERCRED) and supplementary groups (SO_PEERGROUPS)
+// from the kernel — never from the client — and answers with a signed credential for the
+// payload hash the client sent. Wire format: one framed Envelope each way; the request's body
+// is Body{auth}, the response carries the credential and Body{ack} (or Body{error}).
+//
+// FetchCredential is the blocking client side used by the CLI.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/credential.h"
+#include "common/status.h"
+
+namespace asio {
+class io_context;
+}
+namespace drover::v1 {
+class Credential;
+}
+
+namespace drover {
+
+// What the server needs to sign: the current key, this host's name, the ttl, wall time.
+struct AuthSigner {
+  ClusterKey key;
+  std::string host;
+  uint32_t ttl_seconds = 300;
+  std::function<int64_t()> now_ms;  // wall clock, Unix milliseconds
+};
+
+class AuthSocketServer {
+ public:
+  AuthSocketServer(asio::io_context& io, std::string path, AuthSigner signer);
+  ~AuthSocketServer();
+  AuthSocketServer(const AuthSocketServer&) = delete;
+  AuthSocketServer& operator=(const AuthSocketServer&) = delete;
+
+  // Creates the parent directory (0755) if missing, removes a stale socket file (one nobody
+  // answers on), binds, chmods the socket 0666 and starts accepting. AlreadyExists if another
+  // live process serves `path`.
+  Status Start();
+  void Stop();
+  // Replaces the signing key (key rotation / SIGHUP).
+  void SetSigner(AuthSigner signer);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Asks the auth socket at `path` for a credential over `payload_sha256`.
+// Unavailable (with the path and a hint that the daemon must be running) if nobody answers.
+Result<v1::Credential> FetchCredential(const std::string& path, const std::string& payload_sha256,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Conversions between the wire and the pure form.
+CredentialFields CredentialFromProto(const v1::Credential& c);
+void CredentialToProto(const CredentialFields& f, v1::Credential* out);
+
+}  // namespace drover

@@ -1,0 +1,88 @@
+// The cluster configuration: one YAML file, the same on every host (DESIGN.md, Configuration).
+//
+// LoadConfig parses and validates the whole file into a Config value. Every error names the
+// file, line and column and what was expected, e.g.
+//   /etc/drover/drover.yaml:12:9: nodes[0].cpus: expected a positive integer, got "eight"
+// Unknown keys are errors too (a typo must not silently change behaviour).
+// Config is a plain value: copy it, share it read-only across threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace drover {
+
+inline constexpr uint16_t kDefaultCtldPort = 7817;
+inline constexpr uint16_t kDefaultNodedPort = 7818;
+inline constexpr const char* kDefaultConfigPath = "/etc/drover/drover.yaml";
+
+struct NodeConfig {
+  std::string name;
+  std::string address;   // defaults to name
+  uint16_t port = kDefaultNodedPort;
+  uint32_t cpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<std::string> features;
+};
+
+struct PartitionConfig {
+  std::string name;
+  std::vector<std::string> nodes;  // expanded, in config order
+  bool is_default = false;
+  bool up = true;
+  uint32_t max_time_minutes = 0;      // 0 = unlimited
+  uint32_t default_time_minutes = 0;  // 0 = max_time (or unlimited)
+};
+
+struct Config {
+  std::string path;          // where it was loaded from
+  std::string content_hash;  // SHA-256 hex of the file bytes, compared at registration
+  std::string cluster_name = "drover";
+
+  std::string controller_host;     // the controller's name; its TLS certificate carries it
+  std::string controller_address;  // defaults to controller_host
+  uint16_t controller_port = kDefaultCtldPort;
+
+  std::string state_dir = "/var/lib/drover";
+  std::string spool_dir = "/var/spool/drover/%n";  // %n = node name
+  std::string log_dir;                              // empty = stderr
+  std::string auth_socket = "/run/drover/auth.sock";
+  std::string key_file = "/etc/drover/cluster.key";
+  std::string tls_ca = "/etc/drover/tls/ca.crt";
+  std::string tls_cert = "/etc/drover/tls/%n.crt";  // %n = this host's name
+  std::string tls_key = "/etc/drover/tls/%n.key";
+
+  uint32_t heartbeat_interval_s = 10;
+  uint32_t node_timeout_s = 60;       // no heartbeat for this long: DOWN
+  uint32_t kill_wait_s = 10;          // SIGTERM -> SIGKILL
+  uint32_t credential_ttl_s = 300;
+  uint32_t clock_skew_s = 60;
+  uint32_t idle_timeout_s = 300;
+  uint32_t max_frame_bytes = 16u << 20;
+  uint32_t min_job_age_s = 300;        // finished jobs stay in squeue -t all
+  uint64_t default_mem_per_cpu_mb = 512;
+  bool allow_root_jobs = false;
+
+  std::vector<NodeConfig> nodes;          // expanded, one per node, config order
+  std::vector<PartitionConfig> partitions;
+
+  const NodeConfig* FindNode(const std::string& name) const;
+  const PartitionConfig* FindPartition(const std::string& name) const;
+  const PartitionConfig* DefaultPartition() const;  // null if there are no partitions
+  // Substitutes %n with `host` in a path template (tls_cert, tls_key, spool_dir).
+  static std::string ForHost(const std::string& path_template, const std::string& host);
+};
+
+// Parses YAML text; `path` is only used in messages and Config::path.
+Result<Config> ParseConfig(const std::string& text, const std::string& path);
+// Reads and parses a file; a missing or unreadable file is an error naming the path.
+Result<Config> LoadConfig(const std::string& path);
+// The path every binary uses: the --config value if given, else $DROVER_CONF, else
+// /etc/drover/drover.yaml.
+std::string ResolveConfigPath(const std::optional<std::string>& flag_value);
+
+}  // namespace drover
