@@ -43,7 +43,8 @@ struct CredentialFields {
 std::string Sha256(std::string_view data);
 std::string HexEncode(std::string_view bytes);
 
-// Fills `fields.mac`. Other fields must already be set (the nonce included).
+// Sets `fields.key_id` to `key.id` and fills `fields.mac`. Other fields must already be set
+// (the nonce included).
 void SignCredential(const ClusterKey& key, CredentialFields& fields);
 
 // Reads a key file: must be a regular file not readable by group or others, at least 32 bytes.
