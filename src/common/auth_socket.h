@@ -45,8 +45,10 @@ class AuthSocketServer {
   // answers on), binds, chmods the socket 0666 and starts accepting. AlreadyExists if another
   // live process serves `path`.
   Status Start();
+  // Stops accepting, closes open connections and removes the socket file if it is still ours.
+  // Call from the io_context's thread, or while it is not running.
   void Stop();
-  // Replaces the signing key (key rotation / SIGHUP).
+  // Replaces the signing key (key rotation / SIGHUP). Safe from any thread.
   void SetSigner(AuthSigner signer);
 
  private:
