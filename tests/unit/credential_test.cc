@@ -229,7 +229,7 @@ TEST_F(CredentialTest, KeyRotationAcceptsBothKeys) {
   EXPECT_NE(s.message().find("unknown cluster key id 1"), std::string::npos) << s.message();
 }
 
-class LoadClusterKeyTest : public ::testing::Test {
+class CredentialKeyFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/drover_cred_test_XXXXXX";
@@ -248,7 +248,7 @@ class LoadClusterKeyTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(LoadClusterKeyTest, LoadsAPrivateKey) {
+TEST_F(CredentialKeyFileTest, LoadsAPrivateKey) {
   const std::string bytes(40, '\x7f');
   auto key = LoadClusterKey(Write("cluster.key", bytes, 0400), 3);
   ASSERT_TRUE(key.ok()) << key.status().message();
@@ -256,7 +256,7 @@ TEST_F(LoadClusterKeyTest, LoadsAPrivateKey) {
   EXPECT_EQ(key->bytes, bytes);
 }
 
-TEST_F(LoadClusterKeyTest, GroupOrWorldAccessIsRefusedWithChmodHint) {
+TEST_F(CredentialKeyFileTest, GroupOrWorldAccessIsRefusedWithChmodHint) {
   for (mode_t mode : {0440, 0404, 0600 | 0020, 0644}) {
     const std::string path = Write("cluster.key", std::string(32, 'k'), mode);
     auto key = LoadClusterKey(path);
@@ -266,14 +266,14 @@ TEST_F(LoadClusterKeyTest, GroupOrWorldAccessIsRefusedWithChmodHint) {
   }
 }
 
-TEST_F(LoadClusterKeyTest, ShortKeyIsRefused) {
+TEST_F(CredentialKeyFileTest, ShortKeyIsRefused) {
   auto key = LoadClusterKey(Write("cluster.key", std::string(31, 'k'), 0400));
   ASSERT_FALSE(key.ok());
   EXPECT_NE(key.status().message().find("31 bytes"), std::string::npos)
       << key.status().message();
 }
 
-TEST_F(LoadClusterKeyTest, MissingFileAndDirectoryAreRefused) {
+TEST_F(CredentialKeyFileTest, MissingFileAndDirectoryAreRefused) {
   auto missing = LoadClusterKey(dir_ + "/nope");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find(dir_ + "/nope"), std::string::npos);

@@ -19,20 +19,20 @@ Words Args(std::string_view script) {
   return d.ok() ? d->args : Words{};
 }
 
-TEST(ShellSplitTest, Whitespace) {
+TEST(DirectivesShellSplitTest, Whitespace) {
   EXPECT_EQ(Split(""), Words{});
   EXPECT_EQ(Split("   \t "), Words{});
   EXPECT_EQ(Split("  -N 2\t--ntasks=4  "), (Words{"-N", "2", "--ntasks=4"}));
 }
 
-TEST(ShellSplitTest, Quotes) {
+TEST(DirectivesShellSplitTest, Quotes) {
   EXPECT_EQ(Split(R"(--job-name="my job")"), Words{"--job-name=my job"});
   EXPECT_EQ(Split(R"(-J 'it''s' "a 'b'" 'a "b"')"), (Words{"-J", "its", "a 'b'", "a \"b\""}));
   EXPECT_EQ(Split(R"("" '')"), (Words{"", ""}));
   EXPECT_EQ(Split(R"(a"b c"d)"), Words{"ab cd"});
 }
 
-TEST(ShellSplitTest, Backslashes) {
+TEST(DirectivesShellSplitTest, Backslashes) {
   EXPECT_EQ(Split(R"(my\ job)"), Words{"my job"});
   EXPECT_EQ(Split(R"(\"x\")"), Words{"\"x\""});
   // Inside double quotes only \ " $ ` are escapes; inside single quotes nothing is.
@@ -41,14 +41,14 @@ TEST(ShellSplitTest, Backslashes) {
   EXPECT_EQ(Split(R"(end\)"), Words{R"(end\)"});
 }
 
-TEST(ShellSplitTest, CommentsStartOnlyAtAWordStart) {
+TEST(DirectivesShellSplitTest, CommentsStartOnlyAtAWordStart) {
   EXPECT_EQ(Split("-N 2 # two nodes"), (Words{"-N", "2"}));
   EXPECT_EQ(Split("-N 2 #two nodes"), (Words{"-N", "2"}));
   EXPECT_EQ(Split("--comment=a#b"), Words{"--comment=a#b"});
   EXPECT_EQ(Split(R"("#not a comment" \#nor)"), (Words{"#not a comment", "#nor"}));
 }
 
-TEST(ShellSplitTest, UnterminatedQuote) {
+TEST(DirectivesShellSplitTest, UnterminatedQuote) {
   auto words = ShellSplit(R"(--job-name="my job)");
   ASSERT_FALSE(words.ok());
   EXPECT_EQ(words.status().code(), StatusCode::kInvalidArgument);
