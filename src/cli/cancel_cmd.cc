@@ -1,0 +1,180 @@
+// scancel and drover cancel.
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <iostream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+
+namespace drover::cli {
+namespace {
+
+// "USR1", "SIGUSR1", "10" -> 10.
+Result<int> ParseSignal(std::string text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    const int n = std::stoi(text);
+    if (n > 0 && n < NSIG) return n;
+    return Status::InvalidArgument("invalid signal number " + text);
+  }
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (text.rfind("SIG", 0) == 0) text = text.substr(3);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev != nullptr && text == abbrev) return sig;
+  }
+  return Status::InvalidArgument("unknown signal '" + text + "': use a name such as USR1, TERM or KILL, or a number");
+}
+
+Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words) {
+  std::vector<uint64_t> ids;
+  for (const auto& w : words) {
+    try {
+      size_t used = 0;
+      const uint64_t id = std::stoull(w, &used);
+      if (used != w.size() || id == 0) throw std::invalid_argument(w);
+      ids.push_back(id);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("Invalid job id " + w);
+    }
+  }
+  return ids;
+}
+
+// All ids of the user's own active jobs (scancel -u / --me).
+Result<std::vector<uint64_t>> JobsOfUser(ControllerClient& client, const std::string& user) {
+  v1::Body body;
+  body.mutable_query_jobs()->add_users(user);
+  auto reply = client.Call(body);
+  if (!reply.ok()) return reply.status();
+  std::vector<uint64_t> ids;
+  for (const auto& j : reply->query_jobs_response().jobs()) ids.push_back(j.job_id());
+  return ids;
+}
+
+struct CancelRequest {
+  std::vector<std::string> ids;
+  std::string signal;
+  std::string user;
+  std::optional<std::string> config;
+};
+
+Result<v1::CancelJobResponse> Send(const CancelRequest& req, int* signal_out) {
+  auto ids = ParseIds(req.ids);
+  if (!ids.ok()) return ids.status();
+  int sig = 0;
+  if (!req.signal.empty()) {
+    auto parsed = ParseSignal(req.signal);
+    if (!parsed.ok()) return parsed.status();
+    sig = *parsed;
+  }
+  *signal_out = sig;
+  auto client = ControllerClient::Connect(req.config);
+  if (!client.ok()) return client.status();
+  if (!req.user.empty()) {
+    auto mine = JobsOfUser(**client, req.user);
+    if (!mine.ok()) return mine.status();
+    ids->insert(ids->end(), mine->begin(), mine->end());
+  }
+  if (ids->empty()) return v1::CancelJobResponse();
+  v1::Body body;
+  for (uint64_t id : *ids) body.mutable_cancel_job()->add_job_ids(id);
+  body.mutable_cancel_job()->set_signal(sig);
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return reply.status();
+  return reply->cancel_job_response();
+}
+
+}  // namespace
+
+int RunScancel(const Args& args) {
+  CLI::App app{"scancel: cancel or signal jobs (Slurm-compatible)\n\nusage: scancel [options] job_id...", "scancel"};
+  CancelRequest req;
+  bool batch = false, quiet = false, verbose = false, me = false;
+  app.add_option("-s,--signal", req.signal, "send this signal instead of cancelling (name or number)");
+  app.add_option("-u,--user", req.user, "cancel every job of this user");
+  app.add_flag("--me", me, "cancel every job of mine");
+  app.add_flag("-b,--batch", batch, "accepted: the signal goes to the batch script");
+  app.add_flag("-Q,--quiet", quiet, "do not report errors for jobs that are gone");
+  app.add_flag("-v,--verbose", verbose, "accepted");
+  app.add_option("job_id", req.ids, "job ids");
+  app.add_option("--config", req.config, "drover configuration file");
+  app.allow_extras(false);
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "scancel: error: " << e.what() << "\n";
+    return 1;
+  }
+  if (me) req.user = std::to_string(getuid());
+  if (req.ids.empty() && req.user.empty()) {
+    std::cerr << "scancel: error: No job identification provided\n";
+    return 1;
+  }
+  int sig = 0;
+  auto reply = Send(req, &sig);
+  if (!reply.ok()) {
+    std::cerr << "scancel: error: " << reply.status().message() << "\n";
+    return 1;
+  }
+  int rc = 0;
+  for (const auto& r : reply->results()) {
+    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
+    // SC-2: gone jobs are not an error for a plain cancel; with --signal they are (SC-3).
+    if (r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0) continue;
+    if (!quiet || r.code() != v1::ERROR_CODE_NOT_FOUND) {
+      std::cerr << "scancel: error: Kill job error on job id " << r.job_id() << ": " << r.message() << "\n";
+    }
+    rc = 1;
+  }
+  return rc;
+}
+
+int RunCancel(const Args& args) {
+  CLI::App app{"drover cancel: cancel or signal jobs", "drover cancel"};
+  CancelRequest req;
+  bool json = false;
+  app.add_option("-s,--signal", req.signal, "send this signal instead of cancelling (name or number)");
+  app.add_option("-u,--user", req.user, "cancel every job of this user");
+  app.add_option("job_id", req.ids, "job ids");
+  app.add_flag("--json", json, "print JSON");
+  app.add_option("--config", req.config, "drover configuration file");
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (req.ids.empty() && req.user.empty()) {
+    std::cerr << "drover cancel: error: name at least one job id (or --user)\n";
+    return 2;
+  }
+  int sig = 0;
+  auto reply = Send(req, &sig);
+  if (!reply.ok()) return ReportError("drover cancel", reply.status());
+  int rc = 0;
+  if (json) std::cout << "[";
+  bool first = true;
+  for (const auto& r : reply->results()) {
+    const bool ok = r.code() == v1::ERROR_CODE_UNSPECIFIED;
+    if (json) {
+      std::cout << (first ? "" : ",") << "\n  {\"job_id\": " << r.job_id() << ", \"ok\": "
+                << (ok ? "true" : "false") << ", \"message\": \"" << r.message() << "\"}";
+      first = false;
+    } else if (ok) {
+      std::cout << (sig ? "signalled job " : "cancelled job ") << r.job_id() << "\n";
+    } else {
+      std::cerr << "job " << r.job_id() << ": " << r.message() << "\n";
+    }
+    if (!ok && !(r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0)) rc = 1;
+  }
+  if (json) std::cout << "\n]\n";
+  return rc;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,238 @@
+// sinfo and drover info: nodes and partitions.
+#include <google/protobuf/util/json_util.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "common/hostlist.h"
+#include "common/job.h"
+#include "common/units.h"
+
+namespace drover::cli {
+namespace {
+
+NodeState FromProto(v1::NodeState s) {
+  switch (s) {
+    case v1::NODE_STATE_IDLE: return NodeState::kIdle;
+    case v1::NODE_STATE_MIXED: return NodeState::kMixed;
+    case v1::NODE_STATE_ALLOCATED: return NodeState::kAllocated;
+    case v1::NODE_STATE_DOWN: return NodeState::kDown;
+    default: return NodeState::kUnknown;
+  }
+}
+
+// A down node that stopped answering prints with Slurm's '*' (not responding) mark.
+std::string StateText(const v1::NodeInfo& n, bool compact) {
+  const NodeState s = FromProto(n.state());
+  std::string text(compact ? NodeStateCompact(s) : NodeStateName(s));
+  if (s == NodeState::kDown && n.reason() == "Not responding") text += "*";
+  return text;
+}
+
+// One output line of sinfo: nodes of one partition that print alike.
+struct Group {
+  const v1::PartitionInfo* partition = nullptr;
+  std::vector<const v1::NodeInfo*> nodes;
+};
+
+std::string Field(const Group& g, char code) {
+  const auto& p = *g.partition;
+  const auto& first = *g.nodes.front();
+  switch (code) {
+    case 'P': return p.name() + (p.is_default() ? "*" : "");
+    case 'R': return p.name();
+    case 'a': return p.up() ? "up" : "down";
+    case 'l': return p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "infinite";
+    case 'D': return std::to_string(g.nodes.size());
+    case 't': return StateText(first, true);
+    case 'T': return StateText(first, false);
+    case 'N':
+    case 'n': {
+      std::vector<std::string> names;
+      for (const auto* n : g.nodes) names.push_back(n->name());
+      return CompressHostlist(names);
+    }
+    case 'c': return std::to_string(first.cpus());
+    case 'm': return std::to_string(first.memory_mb());
+    case 'f': return "(null)";
+    case 'E': return first.reason().empty() ? "none" : first.reason();
+    case 'O': {
+      std::ostringstream ss;
+      ss.precision(2);
+      ss << std::fixed << first.load();
+      return ss.str();
+    }
+    case 'e': return std::to_string(first.free_memory_mb());
+    case 'C': {
+      uint64_t alloc = 0, idle = 0, other = 0, total = 0;
+      for (const auto* n : g.nodes) {
+        total += n->cpus();
+        if (n->state() == v1::NODE_STATE_DOWN || n->state() == v1::NODE_STATE_UNKNOWN) {
+          other += n->cpus();
+        } else {
+          alloc += n->alloc_cpus();
+          idle += n->cpus() - n->alloc_cpus();
+        }
+      }
+      return std::to_string(alloc) + "/" + std::to_string(idle) + "/" + std::to_string(other) + "/" +
+             std::to_string(total);
+    }
+    default: return "";
+  }
+}
+
+std::string Header(char code) {
+  static const std::map<char, std::string> kHeaders = {
+      {'P', "PARTITION"}, {'R', "PARTITION"}, {'a', "AVAIL"},    {'l', "TIMELIMIT"},
+      {'D', "NODES"},     {'t', "STATE"},     {'T', "STATE"},    {'N', "NODELIST"},
+      {'n', "HOSTNAMES"}, {'c', "CPUS"},      {'m', "MEMORY"},   {'f', "AVAIL_FEATURES"},
+      {'E', "REASON"},    {'O', "CPU_LOAD"},  {'e', "FREE_MEM"}, {'C', "CPUS(A/I/O/T)"},
+  };
+  auto it = kHeaders.find(code);
+  return it == kHeaders.end() ? std::string(1, code) : it->second;
+}
+
+// Groups each partition's nodes by everything the format prints except the node list and
+// count, in node order, as sinfo does.
+std::vector<Group> GroupNodes(const v1::QueryNodesResponse& r, const std::vector<FormatToken>& tokens,
+                              const std::string& only_partition, bool per_node) {
+  std::map<std::string, const v1::NodeInfo*> by_name;
+  for (const auto& n : r.nodes()) by_name[n.name()] = &n;
+  std::vector<Group> groups;
+  for (const auto& p : r.partitions()) {
+    if (!only_partition.empty() && p.name() != only_partition) continue;
+    std::map<std::string, size_t> index;
+    for (const auto& name : p.nodes()) {
+      auto it = by_name.find(name);
+      if (it == by_name.end()) continue;
+      Group probe{&p, {it->second}};
+      std::string key;
+      for (const auto& t : tokens) {
+        if (t.code != 0 && t.code != 'N' && t.code != 'n' && t.code != 'D' && t.code != 'C') {
+          key += Field(probe, t.code) + '\x1f';
+        }
+      }
+      if (per_node) key += name;
+      auto [pos, inserted] = index.emplace(key, groups.size());
+      if (inserted) groups.push_back(Group{&p, {}});
+      groups[pos->second].nodes.push_back(it->second);
+    }
+  }
+  return groups;
+}
+
+Result<v1::QueryNodesResponse> FetchNodes(const std::optional<std::string>& config) {
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return client.status();
+  v1::Body body;
+  body.mutable_query_nodes();
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return reply.status();
+  return reply->query_nodes_response();
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+}  // namespace
+
+int RunSinfo(const Args& args) {
+  CLI::App app{"sinfo: view nodes and partitions (Slurm-compatible)", "sinfo"};
+  app.set_help_flag("--help", "print this help");
+  std::string format, partition;
+  bool noheader = false, json = false, per_node = false, reasons = false, all = false;
+  std::optional<std::string> config;
+  app.add_flag("-h,--noheader", noheader, "no header line");
+  app.add_option("-o,--format", format, "output format, e.g. '%P %N'");
+  app.add_option("-p,--partition", partition, "only this partition");
+  app.add_flag("-N,--Node", per_node, "one line per node");
+  app.add_flag("-R,--list-reasons", reasons, "why nodes are down");
+  app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
+  app.add_flag("--json", json, "print JSON");
+  app.add_option("--config", config, "drover configuration file");
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "sinfo: error: " << e.what() << "\nTry \"sinfo --help\" for more information\n";
+    return 1;
+  }
+  auto nodes = FetchNodes(config);
+  if (!nodes.ok()) {
+    std::cerr << "sinfo: error: " << nodes.status().message() << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << ToJson(*nodes);
+    return 0;
+  }
+  if (format.empty()) {
+    format = reasons    ? "%20E %N"
+             : per_node ? "%10N %.6D %9P %.6t"
+                        : "%9P %.5a %.10l %.6D %.6t %N";
+  }
+  const auto tokens = ParseFormat(format);
+  if (!noheader) std::cout << RenderLine(tokens, Header) << "\n";
+  for (const auto& g : GroupNodes(*nodes, tokens, partition, per_node)) {
+    if (reasons && g.nodes.front()->state() != v1::NODE_STATE_DOWN) continue;
+    std::cout << RenderLine(tokens, [&](char c) { return Field(g, c); }) << "\n";
+  }
+  return 0;
+}
+
+int RunInfo(const Args& args) {
+  CLI::App app{"drover info: nodes and partitions", "drover info"};
+  bool json = false;
+  std::optional<std::string> config;
+  app.add_flag("--json", json, "print JSON");
+  app.add_option("--config", config, "drover configuration file");
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  auto nodes = FetchNodes(config);
+  if (!nodes.ok()) return ReportError("drover info", nodes.status());
+  if (json) {
+    std::cout << ToJson(*nodes);
+    return 0;
+  }
+  std::cout << "cluster " << nodes->cluster_name() << "\n\n";
+  std::cout << "PARTITION    AVAIL  TIMELIMIT  NODES STATE      CPUS(A/I/O/T)  MEM(MB)  NODELIST\n";
+  for (const auto& g : GroupNodes(*nodes, ParseFormat("%P %a %l %T %m"), "", false)) {
+    std::string line;
+    line += Justify(Field(g, 'P'), 12, false) + " ";
+    line += Justify(Field(g, 'a'), 6, false) + " ";
+    line += Justify(Field(g, 'l'), 10, false) + " ";
+    line += Justify(Field(g, 'D'), 5, true) + " ";
+    line += Justify(Field(g, 'T'), 10, false) + " ";
+    line += Justify(Field(g, 'C'), 14, false) + " ";
+    line += Justify(Field(g, 'm'), 8, true) + "  ";
+    line += Field(g, 'N');
+    std::cout << line << "\n";
+  }
+  bool any_reason = false;
+  for (const auto& n : nodes->nodes()) {
+    if (n.reason().empty()) continue;
+    if (!any_reason) std::cout << "\nNODE       STATE      REASON\n";
+    any_reason = true;
+    std::cout << Justify(n.name(), 10, false) << " " << Justify(StateText(n, false), 10, false) << " "
+              << n.reason() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace drover::cli

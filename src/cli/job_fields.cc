@@ -1,0 +1,114 @@
+#include "cli/job_fields.h"
+
+#include <ctime>
+#include <map>
+
+#include "common/job.h"
+#include "common/units.h"
+
+namespace drover::cli {
+namespace {
+
+JobState FromProto(v1::JobState s) {
+  switch (s) {
+    case v1::JOB_STATE_RUNNING: return JobState::kRunning;
+    case v1::JOB_STATE_COMPLETED: return JobState::kCompleted;
+    case v1::JOB_STATE_FAILED: return JobState::kFailed;
+    case v1::JOB_STATE_CANCELLED: return JobState::kCancelled;
+    case v1::JOB_STATE_TIMEOUT: return JobState::kTimeout;
+    case v1::JOB_STATE_NODE_FAIL: return JobState::kNodeFail;
+    case v1::JOB_STATE_OUT_OF_MEMORY: return JobState::kOutOfMemory;
+    default: return JobState::kPending;
+  }
+}
+
+int64_t Elapsed(const v1::JobInfo& job, int64_t now) {
+  if (job.start_time() == 0 || job.state() == v1::JOB_STATE_PENDING) return 0;
+  const int64_t end = job.end_time() ? job.end_time() : now;
+  return end > job.start_time() ? end - job.start_time() : 0;
+}
+
+}  // namespace
+
+std::string FormatTimestamp(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "N/A";
+  const time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
+  const JobState state = FromProto(job.state());
+  switch (code) {
+    case 'i':
+    case 'A': return std::to_string(job.job_id());
+    case 'F': return std::to_string(job.job_id());
+    case 'K': return "N/A";
+    case 'a': return job.spec().account().empty() ? "(null)" : job.spec().account();
+    case 'j': return job.spec().name();
+    case 'u': return job.user();
+    case 'U': return std::to_string(job.uid());
+    case 'G': return std::to_string(job.gid());
+    case 't': return std::string(JobStateCode(state));
+    case 'T': return std::string(JobStateName(state));
+    case 'M': return FormatDuration(Elapsed(job, now));
+    case 'l': return job.time_limit_minutes() ? FormatTimeLimit(job.time_limit_minutes()) : "UNLIMITED";
+    case 'L': {
+      if (job.time_limit_minutes() == 0) return "UNLIMITED";
+      const int64_t left = int64_t{job.time_limit_minutes()} * 60 - Elapsed(job, now);
+      return FormatDuration(left > 0 ? left : 0);
+    }
+    case 'D': {
+      const int n = job.allocation_size() ? job.allocation_size() : static_cast<int>(job.spec().min_nodes());
+      return std::to_string(n ? n : 1);
+    }
+    case 'C': return std::to_string(job.cpus());
+    case 'c': return std::to_string(job.spec().cpus_per_task() ? job.spec().cpus_per_task() : 1);
+    case 'm': {
+      if (job.spec().mem_per_node_mb()) return std::to_string(job.spec().mem_per_node_mb()) + "M";
+      if (job.spec().mem_per_cpu_mb()) return std::to_string(job.spec().mem_per_cpu_mb()) + "M";
+      return "0";
+    }
+    case 'N': return job.node_list();
+    case 'B': return job.allocation_size() ? job.allocation(0).node() : "n/a";
+    case 'P': return job.partition();
+    case 'r': return job.reason();
+    case 'R': {
+      if (state == JobState::kPending) return "(" + job.reason() + ")";
+      if (IsFinished(state) && job.reason() != "None" && !job.reason().empty()) {
+        return "(" + job.reason() + ")";
+      }
+      return job.node_list();
+    }
+    case 'S': return FormatTimestamp(job.start_time());
+    case 'V': return FormatTimestamp(job.submit_time());
+    case 'e': return FormatTimestamp(job.end_time());
+    case 'Z': return job.spec().work_dir();
+    case 'k': return job.spec().comment();
+    case 'o': return job.spec().name();
+    case 'q': return "normal";
+    case 'p':
+    case 'Q': return "1";
+    default: return "";
+  }
+}
+
+std::string SqueueHeader(char code) {
+  static const std::map<char, std::string> kHeaders = {
+      {'i', "JOBID"},     {'A', "JOBID"},        {'F', "ARRAY_JOB_ID"},   {'K', "ARRAY_TASK_ID"},
+      {'a', "ACCOUNT"},   {'j', "NAME"},         {'u', "USER"},           {'U', "UID"},
+      {'G', "GID"},       {'t', "ST"},           {'T', "STATE"},          {'M', "TIME"},
+      {'l', "TIME_LIMIT"}, {'L', "TIME_LEFT"},   {'D', "NODES"},          {'C', "CPUS"},
+      {'c', "MIN_CPUS"},  {'m', "MIN_MEMORY"},   {'N', "NODELIST"},       {'B', "EXEC_HOST"},
+      {'P', "PARTITION"}, {'r', "REASON"},       {'R', "NODELIST(REASON)"}, {'S', "START_TIME"},
+      {'V', "SUBMIT_TIME"}, {'e', "END_TIME"},   {'Z', "WORK_DIR"},       {'k', "COMMENT"},
+      {'o', "COMMAND"},   {'q', "QOS"},          {'p', "PRIORITY"},       {'Q', "PRIORITY"},
+  };
+  auto it = kHeaders.find(code);
+  return it == kHeaders.end() ? std::string(1, code) : it->second;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,90 @@
+// drover local: up, down, status, kill, start.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/local_cluster.h"
+#include "common/hostlist.h"
+
+namespace drover::cli {
+namespace {
+
+std::string DefaultDir() {
+  if (const char* d = getenv("DROVER_LOCAL_DIR"); d != nullptr && *d) return d;
+  return "/tmp/drover-local-" + std::to_string(getuid());
+}
+
+}  // namespace
+
+int RunLocal(const Args& args) {
+  CLI::App app{"drover local: a whole drover cluster on this machine (a controller and node "
+               "daemons on 127.0.0.1)", "drover local"};
+  app.require_subcommand(1);
+  std::string dir = DefaultDir();
+  int nodes = 3;
+  std::string name;
+  auto* up = app.add_subcommand("up", "generate keys and config, start the daemons, wait until all nodes are idle");
+  up->add_option("--dir", dir, "where the cluster lives (default $DROVER_LOCAL_DIR or /tmp/drover-local-$UID)");
+  up->add_option("--nodes", nodes, "number of node daemons (default 3: node1, node2, node4)");
+  auto* down = app.add_subcommand("down", "stop every daemon and job of the local cluster");
+  down->add_option("--dir", dir, "the cluster's directory");
+  auto* status = app.add_subcommand("status", "show which daemons run");
+  status->add_option("--dir", dir, "the cluster's directory");
+  auto* kill = app.add_subcommand("kill", "SIGKILL one daemon, as a crash would (for tests)");
+  kill->add_option("--dir", dir, "the cluster's directory");
+  kill->add_option("daemon", name, "ctld or a node name")->required();
+  auto* start = app.add_subcommand("start", "start one daemon again");
+  start->add_option("--dir", dir, "the cluster's directory");
+  start->add_option("daemon", name, "ctld or a node name")->required();
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  LocalCluster cluster(dir);
+  const std::string prog = "drover local";
+  if (up->parsed()) {
+    if (geteuid() != 0) {
+      std::cerr << "note: running as uid " << geteuid() << ", not root: jobs run as you only, "
+                << "and other users cannot submit to this cluster.\n";
+    }
+    auto s = cluster.Up(nodes);
+    if (!s.ok()) return ReportError(prog, s);
+    std::cerr << "local cluster up in " << cluster.dir() << ": controller node3, nodes "
+              << CompressHostlist(LocalCluster::WorkerNames(nodes)) << " idle\n"
+              << "logs in " << cluster.dir() << "/log; stop it with: drover local down --dir "
+              << cluster.dir() << "\n";
+    std::cout << "export DROVER_CONF=" << cluster.ConfigPath() << std::endl;
+    return 0;
+  }
+  if (down->parsed()) {
+    auto s = cluster.Down();
+    if (!s.ok()) return ReportError(prog, s);
+    std::cerr << "local cluster in " << cluster.dir() << " stopped\n";
+    return 0;
+  }
+  if (status->parsed()) {
+    bool any = false;
+    for (const auto& d : cluster.ListDaemons()) {
+      std::cout << d.name << "\t" << (d.pid ? "running (pid " + std::to_string(d.pid) + ")" : "stopped") << "\n";
+      any = any || d.pid != 0;
+    }
+    std::cout << "config\t" << cluster.ConfigPath() << "\n";
+    return any ? 0 : 3;
+  }
+  if (kill->parsed()) {
+    auto s = cluster.Kill(name);
+    return s.ok() ? 0 : ReportError(prog, s);
+  }
+  if (start->parsed()) {
+    auto s = cluster.Start(name);
+    return s.ok() ? 0 : ReportError(prog, s);
+  }
+  return 2;
+}
+
+}  // namespace drover::cli

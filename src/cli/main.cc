@@ -1,0 +1,66 @@
+// The drover CLI. One binary: `drover <command>`, and the Slurm-compatible front ends when
+// invoked as sbatch, squeue, sinfo or scancel (argv[0]), so existing tools work unchanged.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: drover <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  submit   submit a batch script (like sbatch)\n"
+    "  queue    show pending and running jobs (like squeue)\n"
+    "  info     show nodes and partitions (like sinfo)\n"
+    "  cancel   cancel jobs (like scancel)\n"
+    "  keygen   make the cluster key, CA and host certificates\n"
+    "  local    run a whole cluster on this machine (up, down, status, kill, start)\n"
+    "\n"
+    "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, squeue,\n"
+    "sinfo and scancel are the same program and behave as Slurm's do.\n";
+
+std::string Basename(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  using namespace drover::cli;
+  const std::string self = Basename(argc > 0 ? argv[0] : "drover");
+  Args args(argv + 1, argv + argc);
+  if (self == "sbatch") return RunSubmit("sbatch", args);
+  if (self == "squeue") return RunSqueue(args);
+  if (self == "sinfo") return RunSinfo(args);
+  if (self == "scancel") return RunScancel(args);
+
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "drover 0.1.0\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  Args rest(args.begin() + 1, args.end());
+  if (command == "submit") return RunSubmit("drover submit", rest);
+  if (command == "queue") return RunQueue(rest);
+  if (command == "info") return RunInfo(rest);
+  if (command == "cancel") return RunCancel(rest);
+  if (command == "keygen") return RunKeygen(rest);
+  if (command == "local") return RunLocal(rest);
+  // The Slurm names also work as subcommands: `drover sbatch ...`.
+  if (command == "sbatch") return RunSubmit("sbatch", rest);
+  if (command == "squeue") return RunSqueue(rest);
+  if (command == "sinfo") return RunSinfo(rest);
+  if (command == "scancel") return RunScancel(rest);
+  std::cerr << "drover: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,206 @@
+// squeue and drover queue: list jobs.
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/job_fields.h"
+#include "common/job.h"
+
+namespace drover::cli {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+struct QueueFilter {
+  std::string states, users, jobs, partitions;
+};
+
+Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
+  v1::QueryJobsRequest q;
+  for (const auto& s : SplitList(f.states)) {
+    if (s == "all" || s == "ALL") {
+      q.set_include_finished(true);
+      q.clear_states();
+      break;
+    }
+    auto state = ParseJobState(s);
+    if (!state) {
+      return Status::InvalidArgument("invalid job state '" + s +
+                                     "': use e.g. PENDING, RUNNING, COMPLETED, PD, R, CD or all");
+    }
+    static const v1::JobState kMap[] = {v1::JOB_STATE_PENDING,   v1::JOB_STATE_RUNNING,
+                                        v1::JOB_STATE_COMPLETED, v1::JOB_STATE_FAILED,
+                                        v1::JOB_STATE_CANCELLED, v1::JOB_STATE_TIMEOUT,
+                                        v1::JOB_STATE_NODE_FAIL, v1::JOB_STATE_OUT_OF_MEMORY};
+    q.add_states(kMap[static_cast<int>(*state)]);
+  }
+  for (const auto& u : SplitList(f.users)) q.add_users(u);
+  for (const auto& p : SplitList(f.partitions)) q.add_partitions(p);
+  for (const auto& j : SplitList(f.jobs)) {
+    try {
+      size_t used = 0;
+      const uint64_t id = std::stoull(j, &used);
+      if (used != j.size()) throw std::invalid_argument(j);
+      q.add_job_ids(id);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("invalid job id '" + j + "'");
+    }
+  }
+  return q;
+}
+
+Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, const QueueFilter& f) {
+  auto query = BuildQuery(f);
+  if (!query.ok()) return query.status();
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return client.status();
+  v1::Body body;
+  *body.mutable_query_jobs() = *query;
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return reply.status();
+  return reply->query_jobs_response();
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+}  // namespace
+
+int RunSqueue(const Args& args) {
+  CLI::App app{"squeue: view the job queue (Slurm-compatible)", "squeue"};
+  app.set_help_flag("--help", "print this help");
+  QueueFilter f;
+  std::string format;
+  bool noheader = false, json = false, all = false, me = false, long_format = false;
+  int iterate = 0;
+  std::optional<std::string> config;
+  app.add_flag("-h,--noheader", noheader, "no header line");
+  app.add_option("-o,--format", format, "output format, e.g. '%i %t'");
+  app.add_option("-t,--states,--state", f.states, "comma-separated states, or 'all'");
+  app.add_option("-u,--user,--users", f.users, "comma-separated user names");
+  app.add_option("-j,--jobs,--job", f.jobs, "comma-separated job ids");
+  app.add_option("-p,--partition,--partitions", f.partitions, "comma-separated partitions");
+  app.add_option("-i,--iterate", iterate, "repeat every N seconds");
+  app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
+  app.add_flag("-l,--long", long_format, "long format");
+  app.add_flag("--me", me, "only my jobs");
+  app.add_flag("--json", json, "print JSON");
+  app.add_option("--config", config, "drover configuration file");
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "squeue: error: " << e.what() << "\nTry \"squeue --help\" for more information\n";
+    return 1;
+  }
+  if (me) {
+    const char* user = getenv("USER");
+    f.users = user ? user : std::to_string(getuid());
+  }
+  if (format.empty()) {
+    format = long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R" : kSqueueDefaultFormat;
+  }
+  const auto tokens = ParseFormat(format);
+  for (;;) {
+    auto jobs = Fetch(config, f);
+    if (!jobs.ok()) {
+      std::cerr << "squeue: error: " << jobs.status().message() << "\n";
+      return 1;
+    }
+    if (!f.jobs.empty() && jobs->jobs().empty() && f.states.empty()) {
+      std::cerr << "slurm_load_jobs error: Invalid job id specified\n";
+      return 1;
+    }
+    if (json) {
+      std::cout << ToJson(*jobs);
+    } else {
+      if (!noheader) std::cout << RenderLine(tokens, SqueueHeader) << "\n";
+      const int64_t now = time(nullptr);
+      for (const auto& job : jobs->jobs()) {
+        std::cout << RenderLine(tokens, [&](char c) { return SqueueField(job, c, now); }) << "\n";
+      }
+    }
+    std::cout.flush();
+    if (iterate <= 0) return 0;
+    std::this_thread::sleep_for(std::chrono::seconds(iterate));
+    std::cout << "\n";
+  }
+}
+
+// The native view: the same data, columns sized to their contents.
+int RunQueue(const Args& args) {
+  CLI::App app{"drover queue: pending and running jobs", "drover queue"};
+  QueueFilter f;
+  bool json = false, all = false;
+  std::optional<std::string> config;
+  app.add_option("-t,--states", f.states, "comma-separated states");
+  app.add_option("-u,--user", f.users, "comma-separated user names");
+  app.add_option("-j,--jobs", f.jobs, "comma-separated job ids");
+  app.add_option("-p,--partition", f.partitions, "comma-separated partitions");
+  app.add_flag("-a,--all", all, "include jobs that finished recently");
+  app.add_flag("--json", json, "print JSON");
+  app.add_option("--config", config, "drover configuration file");
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (all && f.states.empty()) f.states = "all";
+  auto jobs = Fetch(config, f);
+  if (!jobs.ok()) return ReportError("drover queue", jobs.status());
+  if (json) {
+    std::cout << ToJson(*jobs);
+    return 0;
+  }
+  const char codes[] = {'i', 'P', 'j', 'u', 'T', 'M', 'l', 'D', 'C', 'R'};
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  for (char c : codes) header.push_back(SqueueHeader(c));
+  rows.push_back(header);
+  const int64_t now = time(nullptr);
+  for (const auto& job : jobs->jobs()) {
+    std::vector<std::string> row;
+    for (char c : codes) row.push_back(SqueueField(job, c, now));
+    rows.push_back(row);
+  }
+  std::vector<size_t> widths(std::size(codes), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += (i + 1 == row.size()) ? row[i] : Justify(row[i], static_cast<int>(widths[i]), i == 0) + "  ";
+    }
+    std::cout << line << "\n";
+  }
+  if (jobs->jobs().empty()) std::cout << "(no jobs)\n";
+  return 0;
+}
+
+}  // namespace drover::cli

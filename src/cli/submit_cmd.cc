@@ -1,0 +1,343 @@
+// sbatch / drover submit: read the script and its #SBATCH directives, build a JobSpec, submit.
+#include <limits.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/directives.h"
+#include "common/units.h"
+
+extern char** environ;
+
+namespace drover::cli {
+namespace {
+
+struct SubmitOptions {
+  std::string job_name, output, error, chdir, partition, time, mem, mem_per_cpu, nodes, account,
+      comment, export_env, wrap, array, dependency, begin;
+  uint32_t ntasks = 0, cpus_per_task = 0;
+  bool parsable = false, hold = false, wait = false;
+  std::optional<std::string> config;
+  // Options Slurm users pass that have no effect here yet: accepted, with a warning.
+  std::string ignored;
+};
+
+// Options with no local meaning (CONTRACT.md SB-4): accepted, warned about on stderr.
+const char* kIgnoredWithValue[] = {
+    "--gpus-per-node", "--gpus-per-task", "--cpus-per-gpu", "--mem-per-gpu", "--gres",
+    "--qos", "--signal", "--open-mode", "--wckey", "--mail-type", "--mail-user",
+    "--constraint", "--exclude", "--nodelist", "--ntasks-per-node", "--licenses",
+    "--reservation", "--nice", "--gpus", "--distribution", "--cluster-constraint"};
+const char* kIgnoredFlags[] = {"--requeue", "--no-requeue", "--exclusive", "--overcommit",
+                               "--oversubscribe", "--contiguous", "--quiet", "--verbose"};
+
+void AddOptions(CLI::App& app, SubmitOptions& o) {
+  app.add_option("-J,--job-name", o.job_name, "name of the job");
+  app.add_option("-o,--output", o.output, "file for the script's stdout (default slurm-%j.out)");
+  app.add_option("-e,--error", o.error, "file for the script's stderr (default: with stdout)");
+  app.add_option("-D,--chdir", o.chdir, "working directory of the job (default: current)");
+  app.add_option("-p,--partition", o.partition, "partition to run in");
+  app.add_option("-t,--time", o.time, "time limit: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED");
+  app.add_option("--mem", o.mem, "memory per node, e.g. 500M, 4G (no suffix: MB)");
+  app.add_option("--mem-per-cpu", o.mem_per_cpu, "memory per allocated CPU");
+  app.add_option("-N,--nodes", o.nodes, "number of nodes: N or MIN-MAX");
+  app.add_option("-n,--ntasks", o.ntasks, "number of tasks");
+  app.add_option("-c,--cpus-per-task", o.cpus_per_task, "CPUs per task");
+  app.add_option("-A,--account", o.account, "account to charge");
+  app.add_option("--comment", o.comment, "free-form comment");
+  app.add_option("--export", o.export_env, "environment to pass: ALL (default), NONE, or VAR[=value],...");
+  app.add_option("--wrap", o.wrap, "run this command line instead of a script");
+  app.add_option("-a,--array", o.array, "job array (not supported yet)");
+  app.add_option("-d,--dependency", o.dependency, "dependencies (not supported yet)");
+  app.add_option("-b,--begin", o.begin, "start after this time (not supported yet)");
+  app.add_flag("-H,--hold", o.hold, "submit in held state");
+  app.add_flag("--parsable", o.parsable, "print only the job id");
+  app.add_flag("-W,--wait", o.wait, "wait for the job to end and exit with its exit code");
+  for (const char* name : kIgnoredWithValue) {
+    std::string flag = name;
+    if (flag == "--constraint") flag = "-C,--constraint";
+    if (flag == "--exclude") flag = "-x,--exclude";
+    if (flag == "--nodelist") flag = "-w,--nodelist";
+    if (flag == "--qos") flag = "-q,--qos";
+    if (flag == "--licenses") flag = "-L,--licenses";
+    app.add_option(flag, o.ignored, "accepted for Slurm compatibility; no effect yet")->group("Accepted for compatibility");
+  }
+  for (const char* name : kIgnoredFlags) {
+    std::string flag = name;
+    if (flag == "--oversubscribe") flag = "-s,--oversubscribe";
+    if (flag == "--overcommit") flag = "-O,--overcommit";
+    if (flag == "--quiet") flag = "-Q,--quiet";
+    if (flag == "--verbose") flag = "-v,--verbose";
+    app.add_flag(flag, "accepted for Slurm compatibility; no effect yet")->group("Accepted for compatibility");
+  }
+}
+
+void WarnIgnored(const std::string& prog, const CLI::App& app) {
+  if (app.count("--quiet")) return;
+  for (const char* name : kIgnoredWithValue) {
+    if (app.count(name)) std::cerr << prog << ": warning: " << name << " has no effect on this cluster yet\n";
+  }
+  for (const char* name : kIgnoredFlags) {
+    const std::string n = name;
+    if (n == "--quiet" || n == "--verbose") continue;
+    if (app.count(name)) std::cerr << prog << ": warning: " << name << " has no effect on this cluster yet\n";
+  }
+}
+
+Status ParseNodes(const std::string& text, v1::JobSpec* spec) {
+  const auto dash = text.find('-');
+  try {
+    size_t used = 0;
+    const std::string lo = text.substr(0, dash);
+    const unsigned long min = std::stoul(lo, &used);
+    if (used != lo.size() || min == 0) throw std::invalid_argument(text);
+    unsigned long max = min;
+    if (dash != std::string::npos) {
+      const std::string hi = text.substr(dash + 1);
+      max = std::stoul(hi, &used);
+      if (used != hi.size() || max < min) throw std::invalid_argument(text);
+    }
+    spec->set_min_nodes(static_cast<uint32_t>(min));
+    spec->set_max_nodes(static_cast<uint32_t>(max));
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("invalid node count '" + text + "': use N or MIN-MAX with N >= 1");
+  }
+  return Status::Ok();
+}
+
+Status BuildEnvironment(const std::string& export_env, v1::JobSpec* spec) {
+  std::vector<std::pair<std::string, std::string>> current;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    current.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  auto add = [&](const std::string& name, const std::string& value) {
+    auto* v = spec->add_environment();
+    v->set_name(name);
+    v->set_value(value);
+  };
+  if (export_env.empty() || export_env == "ALL") {
+    for (const auto& [k, v] : current) add(k, v);
+    return Status::Ok();
+  }
+  if (export_env == "NONE") return Status::Ok();
+  std::stringstream items(export_env);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    if (item == "ALL") {
+      for (const auto& [k, v] : current) add(k, v);
+    } else if (item == "NONE" || item.empty()) {
+      continue;
+    } else if (const auto eq = item.find('='); eq != std::string::npos) {
+      add(item.substr(0, eq), item.substr(eq + 1));
+    } else {
+      for (const auto& [k, v] : current) {
+        if (k == item) add(k, v);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+std::string CurrentDirectory() {
+  char buf[PATH_MAX];
+  return getcwd(buf, sizeof buf) ? std::string(buf) : std::string("/");
+}
+
+std::string Hostname() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string Basename(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
+                              const std::string& script_name, const std::vector<std::string>& args) {
+  v1::JobSpec spec;
+  spec.set_script(script);
+  for (const auto& a : args) spec.add_script_args(a);
+  spec.set_name(!o.job_name.empty() ? o.job_name : script_name);
+  std::string cwd = CurrentDirectory();
+  std::string work_dir = o.chdir.empty() ? cwd : (o.chdir[0] == '/' ? o.chdir : cwd + "/" + o.chdir);
+  spec.set_work_dir(work_dir);
+  spec.set_stdout_pattern(o.output);
+  spec.set_stderr_pattern(o.error);
+  spec.set_min_nodes(1);
+  spec.set_max_nodes(1);
+  if (!o.nodes.empty()) DROVER_RETURN_IF_ERROR(ParseNodes(o.nodes, &spec));
+  spec.set_ntasks(o.ntasks);
+  spec.set_cpus_per_task(o.cpus_per_task);
+  if (!o.mem.empty()) {
+    auto mb = ParseMemoryMB(o.mem);
+    if (!mb.ok()) return mb.status().WithContext("--mem");
+    spec.set_mem_per_node_mb(*mb);
+  }
+  if (!o.mem_per_cpu.empty()) {
+    auto mb = ParseMemoryMB(o.mem_per_cpu);
+    if (!mb.ok()) return mb.status().WithContext("--mem-per-cpu");
+    spec.set_mem_per_cpu_mb(*mb);
+  }
+  if (!o.time.empty()) {
+    auto minutes = ParseTimeLimitMinutes(o.time);
+    if (!minutes.ok()) return minutes.status().WithContext("--time");
+    spec.set_time_limit_minutes(*minutes);
+  }
+  spec.set_partition(o.partition);
+  spec.set_account(o.account);
+  spec.set_comment(o.comment);
+  spec.set_hold(o.hold);
+  spec.set_submit_host(Hostname());
+  DROVER_RETURN_IF_ERROR(BuildEnvironment(o.export_env, &spec));
+  return spec;
+}
+
+// --wait: poll until the job has ended, then exit with its exit code (Slurm's behaviour).
+int WaitForJob(ControllerClient& client, const std::string& prog, uint64_t id) {
+  for (;;) {
+    v1::Body body;
+    body.mutable_query_jobs()->add_job_ids(id);
+    auto reply = client.Call(body);
+    if (!reply.ok()) return ReportError(prog, reply.status());
+    const auto& jobs = reply->query_jobs_response().jobs();
+    if (jobs.empty()) return 0;
+    const auto& job = jobs[0];
+    if (job.state() != v1::JOB_STATE_PENDING && job.state() != v1::JOB_STATE_RUNNING) {
+      if (job.state() == v1::JOB_STATE_COMPLETED) return 0;
+      return job.exit_code() ? job.exit_code() : 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Reversed(const Args& args) { return {args.rbegin(), args.rend()}; }
+
+int RunSubmit(const std::string& prog, const Args& args) {
+  SubmitOptions opts;
+  CLI::App app{prog + ": submit a batch script to drover.\n\nusage: " + prog +
+               " [options] script [args...]\n       " + prog + " [options] --wrap=\"command\"", prog};
+  AddOptions(app, opts);
+  app.add_option("--config", opts.config, "drover configuration file");
+  app.prefix_command();  // the script and everything after it are the script's, not ours
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << prog << ": error: " << e.what() << "\nTry '" << prog << " --help' for more information.\n";
+    return 1;
+  }
+  std::vector<std::string> rest = app.remaining();
+  for (const auto& r : rest) {
+    if (!r.empty() && r[0] == '-' && r == rest.front()) {
+      std::cerr << prog << ": error: unrecognized option '" << r << "'\nTry '" << prog
+                << " --help' for more information.\n";
+      return 1;
+    }
+  }
+
+  std::string script;
+  std::string script_name;
+  if (!opts.wrap.empty()) {
+    if (!rest.empty()) {
+      std::cerr << prog << ": error: give either a script or --wrap, not both\n";
+      return 1;
+    }
+    script = "#!/bin/sh\n# This script was created by sbatch --wrap.\n\n" + opts.wrap + "\n";
+    script_name = "wrap";
+  } else {
+    std::stringstream ss;
+    if (rest.empty()) {
+      ss << std::cin.rdbuf();  // SB-1: the script on stdin
+      script_name = "sbatch";
+    } else {
+      std::ifstream in(rest.front(), std::ios::binary);
+      if (!in) {
+        std::cerr << prog << ": error: Unable to open file " << rest.front() << "\n";
+        return 1;
+      }
+      ss << in.rdbuf();
+      script_name = Basename(rest.front());
+      rest.erase(rest.begin());
+    }
+    script = ss.str();
+    if (script.rfind("#!", 0) != 0) {
+      std::cerr << prog << ": error: This does not look like a batch script.  The first\n"
+                << prog << ": error: line must start with #! followed by the path to an interpreter.\n"
+                << prog << ": error: For instance: #!/bin/sh\n";
+      return 1;
+    }
+    // #SBATCH directives first; the command line, parsed again below, overrides them.
+    auto directives = ExtractDirectives(script);
+    if (!directives.ok()) return ReportError(prog, directives.status().WithContext("in the script's #SBATCH lines"));
+    for (const auto& w : directives->warnings) std::cerr << prog << ": warning: " << w << "\n";
+    if (!directives->args.empty()) {
+      SubmitOptions from_script;
+      CLI::App dapp{"directives"};
+      AddOptions(dapp, from_script);
+      try {
+        auto rev = Reversed(directives->args);
+        dapp.parse(rev);
+      } catch (const CLI::ParseError& e) {
+        std::cerr << prog << ": error: invalid #SBATCH directive: " << e.what() << "\n";
+        return 1;
+      }
+      WarnIgnored(prog, dapp);
+      CLI::App again{prog};
+      AddOptions(again, from_script);
+      again.prefix_command();
+      auto rev = Reversed(args);
+      try {
+        again.parse(rev);
+      } catch (const CLI::ParseError&) {
+      }
+      from_script.config = opts.config;
+      opts = from_script;
+    }
+  }
+  WarnIgnored(prog, app);
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--array", &opts.array},
+                                    {"--dependency", &opts.dependency}, {"--begin", &opts.begin}}) {
+    if (!value->empty()) {
+      std::cerr << prog << ": error: " << flag << " is not supported by this drover version yet\n";
+      return 1;
+    }
+  }
+
+  auto spec = BuildSpec(opts, script, script_name, rest);
+  if (!spec.ok()) return ReportError(prog, spec.status());
+  auto client = ControllerClient::Connect(opts.config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  *body.mutable_submit_job()->mutable_spec() = *spec;
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) {
+    std::cerr << prog << ": error: Batch job submission failed: " << reply.status().message() << "\n";
+    return 1;
+  }
+  const uint64_t id = reply->submit_job_response().job_id();
+  if (opts.parsable) {
+    std::cout << id << std::endl;
+  } else {
+    std::cout << "Submitted batch job " << id << std::endl;
+  }
+  if (opts.wait) return WaitForJob(**client, prog, id);
+  return 0;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,482 @@
+#include "ctld/controller.h"
+
+#include <algorithm>
+
+#include "common/hostlist.h"
+#include "common/units.h"
+
+namespace drover::ctld {
+namespace {
+
+constexpr size_t kMaxScriptBytes = 4u << 20;
+constexpr size_t kMaxNameBytes = 200;
+
+bool HasControlCharacters(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+v1::JobState ToProto(JobState s) {
+  switch (s) {
+    case JobState::kPending: return v1::JOB_STATE_PENDING;
+    case JobState::kRunning: return v1::JOB_STATE_RUNNING;
+    case JobState::kCompleted: return v1::JOB_STATE_COMPLETED;
+    case JobState::kFailed: return v1::JOB_STATE_FAILED;
+    case JobState::kCancelled: return v1::JOB_STATE_CANCELLED;
+    case JobState::kTimeout: return v1::JOB_STATE_TIMEOUT;
+    case JobState::kNodeFail: return v1::JOB_STATE_NODE_FAIL;
+    case JobState::kOutOfMemory: return v1::JOB_STATE_OUT_OF_MEMORY;
+  }
+  return v1::JOB_STATE_UNSPECIFIED;
+}
+
+std::optional<JobState> FromProto(v1::JobState s) {
+  switch (s) {
+    case v1::JOB_STATE_PENDING: return JobState::kPending;
+    case v1::JOB_STATE_RUNNING: return JobState::kRunning;
+    case v1::JOB_STATE_COMPLETED: return JobState::kCompleted;
+    case v1::JOB_STATE_FAILED: return JobState::kFailed;
+    case v1::JOB_STATE_CANCELLED: return JobState::kCancelled;
+    case v1::JOB_STATE_TIMEOUT: return JobState::kTimeout;
+    case v1::JOB_STATE_NODE_FAIL: return JobState::kNodeFail;
+    case v1::JOB_STATE_OUT_OF_MEMORY: return JobState::kOutOfMemory;
+    default: return std::nullopt;
+  }
+}
+
+v1::NodeState ToProto(NodeState s) {
+  switch (s) {
+    case NodeState::kUnknown: return v1::NODE_STATE_UNKNOWN;
+    case NodeState::kIdle: return v1::NODE_STATE_IDLE;
+    case NodeState::kMixed: return v1::NODE_STATE_MIXED;
+    case NodeState::kAllocated: return v1::NODE_STATE_ALLOCATED;
+    case NodeState::kDown: return v1::NODE_STATE_DOWN;
+  }
+  return v1::NODE_STATE_UNSPECIFIED;
+}
+
+sched::JobRequest ToRequest(const JobRecord& job) {
+  sched::JobRequest r;
+  r.id = job.id;
+  r.partition = job.partition;
+  r.min_nodes = std::max<uint32_t>(job.spec.min_nodes(), 1);
+  r.max_nodes = job.spec.max_nodes();
+  r.ntasks = job.spec.ntasks();
+  r.cpus_per_task = std::max<uint32_t>(job.spec.cpus_per_task(), 1);
+  r.mem_per_node_mb = job.spec.mem_per_node_mb();
+  r.mem_per_cpu_mb = job.spec.mem_per_cpu_mb();
+  return r;
+}
+
+sched::PartitionSnapshot ToSnapshot(const PartitionConfig& p) {
+  return sched::PartitionSnapshot{p.name, p.up, p.nodes};
+}
+
+}  // namespace
+
+NodeState NodeRecord::State() const {
+  if (down) return NodeState::kDown;
+  if (!registered) return NodeState::kUnknown;
+  if (alloc_cpus == 0) return NodeState::kIdle;
+  if (alloc_cpus >= config.cpus) return NodeState::kAllocated;
+  return NodeState::kMixed;
+}
+
+Controller::Controller(Config config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
+  for (const auto& n : config_.nodes) {
+    NodeRecord r;
+    r.config = n;
+    r.reason = "Not registered yet";
+    nodes_.emplace(n.name, std::move(r));
+  }
+}
+
+Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
+  if (who.uid == 0 && !config_.allow_root_jobs) {
+    return Status::PermissionDenied(
+        "jobs may not run as root on this cluster (scheduling.allow_root_jobs is false); submit "
+        "as an ordinary user");
+  }
+  if (spec.script().empty()) return Status::InvalidArgument("the batch script is empty");
+  if (spec.script().size() > kMaxScriptBytes) {
+    return Status::InvalidArgument("the batch script is " + std::to_string(spec.script().size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxScriptBytes));
+  }
+  if (spec.name().size() > kMaxNameBytes || HasControlCharacters(spec.name())) {
+    return Status::InvalidArgument("invalid job name: at most " + std::to_string(kMaxNameBytes) +
+                                   " characters, no control characters");
+  }
+  for (const auto* path : {&spec.work_dir(), &spec.stdout_pattern(), &spec.stderr_pattern()}) {
+    if (HasControlCharacters(*path)) {
+      return Status::InvalidArgument("paths may not contain control characters");
+    }
+  }
+  if (spec.work_dir().empty() || spec.work_dir()[0] != '/') {
+    return Status::InvalidArgument("the working directory must be an absolute path");
+  }
+  const PartitionConfig* part = spec.partition().empty() ? config_.DefaultPartition()
+                                                         : config_.FindPartition(spec.partition());
+  if (part == nullptr) {
+    return Status::InvalidArgument(spec.partition().empty()
+                                       ? "no partition given and the cluster has no default"
+                                       : "invalid partition name specified: " + spec.partition());
+  }
+  if (spec.max_nodes() != 0 && spec.max_nodes() < spec.min_nodes()) {
+    return Status::InvalidArgument("maximum node count is smaller than the minimum");
+  }
+
+  uint32_t limit = spec.time_limit_minutes();
+  const uint32_t part_max = part->max_time_minutes ? part->max_time_minutes : kUnlimitedMinutes;
+  if (limit == 0) limit = part->default_time_minutes ? part->default_time_minutes : part_max;
+  if (limit != kUnlimitedMinutes && part_max != kUnlimitedMinutes && limit > part_max) {
+    return Status::InvalidArgument("requested time limit " + FormatTimeLimit(limit) +
+                                   " exceeds the limit of partition " + part->name + " (" +
+                                   FormatTimeLimit(part_max) + ")");
+  }
+
+  JobRecord job;
+  job.id = next_job_id_;
+  job.spec = std::move(spec);
+  job.owner = who;
+  job.partition = part->name;
+  job.time_limit_minutes = limit;
+  job.submit_time = Now();
+  if (job.spec.hold()) job.reason = "JobHeldUser";
+
+  std::vector<sched::NodeSnapshot> totals;
+  for (const auto& [name, n] : nodes_) {
+    totals.push_back({name, true, n.config.cpus, n.config.cpus, n.config.memory_mb,
+                      n.config.memory_mb});
+  }
+  DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToRequest(job), ToSnapshot(*part), totals,
+                                              {config_.default_mem_per_cpu_mb}));
+  ++next_job_id_;
+  jobs_.emplace(job.id, std::move(job));
+  return jobs_.rbegin()->first;
+}
+
+std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& ids, int32_t signal,
+                                                 const Identity& who,
+                                                 std::vector<SignalAction>* actions) {
+  std::vector<v1::CancelResult> results;
+  for (uint64_t id : ids) {
+    v1::CancelResult r;
+    r.set_job_id(id);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || IsFinished(it->second.state)) {
+      r.set_code(v1::ERROR_CODE_NOT_FOUND);
+      r.set_message(it == jobs_.end() ? "invalid job id specified"
+                                      : "job has already finished");
+      results.push_back(r);
+      continue;
+    }
+    JobRecord& job = it->second;
+    if (who.uid != 0 && who.uid != job.owner.uid) {
+      r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+      r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " +
+                    job.owner.user);
+      results.push_back(r);
+      continue;
+    }
+    if (job.state == JobState::kPending) {
+      if (signal != 0) {
+        r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+        r.set_message("job is pending execution: there is no process to signal");
+      } else {
+        FinishJob(job, JobState::kCancelled, "None");
+      }
+      results.push_back(r);
+      continue;
+    }
+    // Running: the node delivers the signal. A cancel shows as CANCELLED at once; the cores
+    // stay allocated until the node confirms every process is gone.
+    actions->push_back({job.allocation.front().node, id, signal});
+    if (signal == 0) FinishJob(job, JobState::kCancelled, "None");
+    results.push_back(r);
+  }
+  return results;
+}
+
+Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNodeRequest& request) {
+  auto it = nodes_.find(request.name());
+  if (it == nodes_.end()) {
+    return Status::NotFound("node " + request.name() + " is not in the cluster configuration");
+  }
+  NodeRecord& node = it->second;
+  node.registered = true;
+  node.down = false;
+  node.reason.clear();
+  node.last_seen = clock_.MonotonicNow();
+  v1::RegisterNodeResponse response;
+  response.set_heartbeat_interval_ms(config_.heartbeat_interval_s * 1000);
+  std::vector<uint64_t> reported(request.running_job_ids().begin(), request.running_job_ids().end());
+  for (uint64_t id : Reconcile(request.name(), reported)) response.add_cancel_job_ids(id);
+  return response;
+}
+
+Result<v1::HeartbeatResponse> Controller::Heartbeat(const v1::HeartbeatRequest& request) {
+  auto it = nodes_.find(request.name());
+  if (it == nodes_.end() || !it->second.registered || it->second.down) {
+    // A node that was declared DOWN must register again so that its jobs are reconciled.
+    return Status::NotFound("node " + request.name() + " is not registered; register first");
+  }
+  it->second.last_seen = clock_.MonotonicNow();
+  it->second.load = request.load();
+  it->second.free_memory_mb = request.free_memory_mb();
+  v1::HeartbeatResponse response;
+  std::vector<uint64_t> reported(request.running_job_ids().begin(), request.running_job_ids().end());
+  for (uint64_t id : Reconcile(request.name(), reported)) response.add_cancel_job_ids(id);
+  return response;
+}
+
+// Jobs a node runs that the controller no longer wants there are to be killed.
+std::vector<uint64_t> Controller::Reconcile(const std::string& node,
+                                            const std::vector<uint64_t>& reported) {
+  std::vector<uint64_t> unwanted;
+  for (uint64_t id : reported) {
+    auto it = jobs_.find(id);
+    // A cancelled job is unwanted too: repeating the cancel covers a lost signal request.
+    const bool wanted = it != jobs_.end() && it->second.holds_resources &&
+                        !IsFinished(it->second.state) && !it->second.allocation.empty() &&
+                        it->second.allocation.front().node == node;
+    if (!wanted) unwanted.push_back(id);
+  }
+  return unwanted;
+}
+
+Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end()) return Status::Ok();  // already forgotten: nothing to record
+  JobRecord& job = it->second;
+  if (job.allocation.empty() || job.allocation.front().node != request.node()) {
+    return Status::PermissionDenied("job " + std::to_string(job.id) + " does not run on node " +
+                                    request.node());
+  }
+  job.exit_code = request.exit_code();
+  job.exit_signal = request.exit_signal();
+  if (!IsFinished(job.state)) {
+    auto state = FromProto(request.state());
+    FinishJob(job, state.value_or(JobState::kFailed), request.reason().empty() ? "None" : request.reason());
+  }
+  ReleaseResources(job);
+  return Status::Ok();
+}
+
+void Controller::LaunchFailed(uint64_t job_id, const std::string& node, const Status& why) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  JobRecord& job = it->second;
+  if (!IsFinished(job.state)) {
+    FinishJob(job, JobState::kFailed, "launch failed on " + node + ": " + why.message());
+  }
+  ReleaseResources(job);
+}
+
+std::vector<LaunchAction> Controller::Schedule() {
+  std::vector<sched::NodeSnapshot> snapshot;
+  for (const auto& [name, n] : nodes_) {
+    sched::NodeSnapshot s;
+    s.name = name;
+    s.available = n.registered && !n.down;
+    s.cpus_total = n.config.cpus;
+    s.cpus_free = n.config.cpus > n.alloc_cpus ? n.config.cpus - n.alloc_cpus : 0;
+    s.memory_total_mb = n.config.memory_mb;
+    s.memory_free_mb = n.config.memory_mb > n.alloc_memory_mb ? n.config.memory_mb - n.alloc_memory_mb : 0;
+    snapshot.push_back(s);
+  }
+  std::vector<sched::PartitionSnapshot> partitions;
+  for (const auto& p : config_.partitions) partitions.push_back(ToSnapshot(p));
+  std::vector<sched::JobRequest> pending;
+  for (const auto& [id, job] : jobs_) {
+    if (job.state == JobState::kPending && !job.spec.hold()) pending.push_back(ToRequest(job));
+  }
+  if (pending.empty()) return {};
+
+  const auto decisions = sched::Schedule(snapshot, partitions, pending, {config_.default_mem_per_cpu_mb});
+  for (const auto& wait : decisions.waits) jobs_[wait.job_id].reason = wait.reason;
+  std::vector<LaunchAction> launches;
+  for (const auto& start : decisions.starts) {
+    JobRecord& job = jobs_[start.job_id];
+    job.state = JobState::kRunning;
+    job.reason = "None";
+    job.start_time = Now();
+    job.allocation = start.nodes;
+    job.holds_resources = true;
+    for (const auto& a : start.nodes) {
+      nodes_[a.node].alloc_cpus += a.cpus;
+      nodes_[a.node].alloc_memory_mb += a.memory_mb;
+    }
+    launches.push_back({start.nodes.front().node, MakeLaunch(job)});
+  }
+  return launches;
+}
+
+void Controller::Tick() {
+  const auto now = clock_.MonotonicNow();
+  const auto timeout = std::chrono::seconds(config_.node_timeout_s);
+  for (auto& [name, node] : nodes_) {
+    if (!node.registered || node.down || now - node.last_seen <= timeout) continue;
+    node.down = true;
+    node.reason = "Not responding";
+    for (auto& [id, job] : jobs_) {
+      const bool uses_node = std::any_of(job.allocation.begin(), job.allocation.end(),
+                                         [&](const auto& a) { return a.node == name; });
+      if (!uses_node || !job.holds_resources) continue;
+      if (!IsFinished(job.state)) FinishJob(job, JobState::kNodeFail, "NodeDown");
+      ReleaseResources(job);
+    }
+  }
+  const int64_t cutoff = Now() - static_cast<int64_t>(config_.min_job_age_s);
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const JobRecord& job = it->second;
+    if (IsFinished(job.state) && !job.holds_resources && job.end_time < cutoff) {
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Controller::FinishJob(JobRecord& job, JobState state, const std::string& reason) {
+  job.state = state;
+  job.reason = reason;
+  job.end_time = Now();
+  if (job.start_time == 0) job.start_time = job.end_time;
+}
+
+void Controller::ReleaseResources(JobRecord& job) {
+  if (!job.holds_resources) return;
+  for (const auto& a : job.allocation) {
+    auto& n = nodes_[a.node];
+    n.alloc_cpus -= std::min(n.alloc_cpus, a.cpus);
+    n.alloc_memory_mb -= std::min(n.alloc_memory_mb, a.memory_mb);
+  }
+  job.holds_resources = false;
+}
+
+v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request) const {
+  v1::QueryJobsResponse response;
+  const std::set<uint64_t> ids(request.job_ids().begin(), request.job_ids().end());
+  const std::set<std::string> users(request.users().begin(), request.users().end());
+  const std::set<std::string> parts(request.partitions().begin(), request.partitions().end());
+  std::set<int> states;
+  for (int s : request.states()) states.insert(s);
+  for (const auto& [id, job] : jobs_) {
+    if (!ids.empty() && !ids.count(id)) continue;
+    if (!users.empty() && !users.count(job.owner.user) && !users.count(std::to_string(job.owner.uid))) continue;
+    if (!parts.empty() && !parts.count(job.partition)) continue;
+    if (!states.empty()) {
+      if (!states.count(ToProto(job.state))) continue;
+    } else if (IsFinished(job.state) && !request.include_finished() && ids.empty()) {
+      continue;
+    }
+    FillJobInfo(job, response.add_jobs());
+  }
+  return response;
+}
+
+v1::QueryNodesResponse Controller::QueryNodes() const {
+  v1::QueryNodesResponse response;
+  response.set_cluster_name(config_.cluster_name);
+  for (const auto& nc : config_.nodes) {
+    const NodeRecord& n = nodes_.at(nc.name);
+    auto* info = response.add_nodes();
+    info->set_name(nc.name);
+    info->set_state(ToProto(n.State()));
+    info->set_reason(n.reason);
+    info->set_cpus(nc.cpus);
+    info->set_alloc_cpus(n.alloc_cpus);
+    info->set_memory_mb(nc.memory_mb);
+    info->set_alloc_memory_mb(n.alloc_memory_mb);
+    info->set_address(nc.address);
+    info->set_load(n.load);
+    info->set_free_memory_mb(n.free_memory_mb);
+    for (const auto& p : config_.partitions) {
+      if (std::find(p.nodes.begin(), p.nodes.end(), nc.name) != p.nodes.end()) info->add_partitions(p.name);
+    }
+  }
+  for (const auto& p : config_.partitions) {
+    auto* info = response.add_partitions();
+    info->set_name(p.name);
+    info->set_is_default(&p == config_.DefaultPartition());
+    info->set_up(p.up);
+    info->set_max_time_minutes(p.max_time_minutes);
+    for (const auto& n : p.nodes) info->add_nodes(n);
+  }
+  return response;
+}
+
+const JobRecord* Controller::FindJob(uint64_t id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const NodeRecord* Controller::FindNode(const std::string& name) const {
+  auto it = nodes_.find(name);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) const {
+  out->set_job_id(job.id);
+  *out->mutable_spec() = job.spec;
+  out->mutable_spec()->clear_script();
+  out->mutable_spec()->clear_environment();
+  out->set_uid(job.owner.uid);
+  out->set_gid(job.owner.gid);
+  out->set_user(job.owner.user);
+  out->set_state(ToProto(job.state));
+  out->set_reason(job.reason);
+  out->set_submit_time(job.submit_time);
+  out->set_start_time(job.start_time);
+  out->set_end_time(job.end_time);
+  std::vector<std::string> names;
+  uint32_t cpus = 0;
+  for (const auto& a : job.allocation) {
+    auto* pa = out->add_allocation();
+    pa->set_node(a.node);
+    pa->set_cpus(a.cpus);
+    pa->set_memory_mb(a.memory_mb);
+    pa->set_tasks(a.tasks);
+    names.push_back(a.node);
+    cpus += a.cpus;
+  }
+  out->set_node_list(CompressHostlist(names));
+  if (cpus == 0) {
+    // Pending: what it asked for, as squeue's %C shows.
+    const auto req = ToRequest(job);
+    cpus = (req.ntasks ? req.ntasks : req.min_nodes) * req.cpus_per_task;
+  }
+  out->set_cpus(cpus);
+  out->set_exit_code(job.exit_code);
+  out->set_exit_signal(job.exit_signal);
+  out->set_partition(job.partition);
+  out->set_time_limit_minutes(job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes);
+}
+
+v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
+  v1::LaunchJobRequest launch;
+  launch.set_job_id(job.id);
+  *launch.mutable_spec() = job.spec;
+  launch.set_uid(job.owner.uid);
+  launch.set_gid(job.owner.gid);
+  for (uint32_t g : job.owner.groups) launch.add_groups(g);
+  launch.set_user(job.owner.user);
+  std::vector<std::string> names;
+  for (const auto& a : job.allocation) {
+    auto* pa = launch.add_allocation();
+    pa->set_node(a.node);
+    pa->set_cpus(a.cpus);
+    pa->set_memory_mb(a.memory_mb);
+    pa->set_tasks(a.tasks);
+    names.push_back(a.node);
+  }
+  launch.set_node_list(CompressHostlist(names));
+  launch.set_partition(job.partition);
+  launch.set_cluster_name(config_.cluster_name);
+  launch.set_time_limit_minutes(job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes);
+  return launch;
+}
+
+}  // namespace drover::ctld

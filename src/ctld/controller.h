@@ -1,0 +1,129 @@
+// Controller: the cluster state of drover-ctld (jobs, nodes, partitions) and every rule that
+// changes it, without any I/O.
+//
+// The RPC layer (ctld/server.h) verifies who is asking, calls one method here, sends the
+// reply, and carries out the returned actions (launches, signals) on the network. Time comes
+// from the injected Clock. Not thread-safe: ctld calls it from its single io_context thread.
+//
+// Jobs are kept in memory in this version; the durable store (issue #4) replaces that.
+// The job spec is kept in its wire form (v1::JobSpec) because ctld only stores and forwards it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/job.h"
+#include "common/status.h"
+#include "ctld/sched/scheduler.h"
+#include "drover/v1/drover.pb.h"
+
+namespace drover::ctld {
+
+// Who sent a request, as established by a verified credential.
+struct Identity {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;
+  std::string user;  // resolved on the controller host; the uid in decimal if unknown
+  std::string host;  // where the credential was issued
+};
+
+struct JobRecord {
+  uint64_t id = 0;
+  v1::JobSpec spec;
+  Identity owner;
+  JobState state = JobState::kPending;
+  std::string reason = "None";
+  std::string partition;
+  uint32_t time_limit_minutes = 0;  // effective; kUnlimitedMinutes when none
+  int64_t submit_time = 0;
+  int64_t start_time = 0;
+  int64_t end_time = 0;
+  std::vector<sched::NodeAllocation> allocation;
+  bool holds_resources = false;  // true from start until the node reports the end
+  int32_t exit_code = 0;
+  int32_t exit_signal = 0;
+};
+
+struct NodeRecord {
+  NodeConfig config;
+  bool registered = false;
+  bool down = false;
+  std::string reason;
+  MonotonicTime last_seen{};
+  uint32_t alloc_cpus = 0;
+  uint64_t alloc_memory_mb = 0;
+  double load = 0;
+  uint64_t free_memory_mb = 0;
+
+  NodeState State() const;
+};
+
+struct LaunchAction {
+  std::string node;
+  v1::LaunchJobRequest request;
+};
+
+struct SignalAction {
+  std::string node;
+  uint64_t job_id = 0;
+  int32_t signal = 0;  // 0 = cancel
+};
+
+class Controller {
+ public:
+  Controller(Config config, const Clock& clock);
+
+  const Config& config() const { return config_; }
+
+  // Validates and queues a job; returns its id. InvalidArgument / PermissionDenied with a
+  // message for the user when the job could never run or is not allowed.
+  Result<uint64_t> Submit(v1::JobSpec spec, const Identity& who);
+
+  // Cancels (signal 0) or signals jobs. Owners may act on their own jobs, root on any.
+  // Unknown and finished ids come back as NOT_FOUND results; the CLI decides whether that
+  // is an error (scancel is silent about them with the default signal).
+  std::vector<v1::CancelResult> Cancel(const std::vector<uint64_t>& ids, int32_t signal,
+                                       const Identity& who, std::vector<SignalAction>* actions);
+
+  // A node daemon (already authenticated as `request.name()`) registers.
+  Result<v1::RegisterNodeResponse> RegisterNode(const v1::RegisterNodeRequest& request);
+  Result<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
+  // The batch script of a job ended on `request.node()`.
+  Status JobFinished(const v1::JobFinishedRequest& request);
+  // The launch of a job could not be delivered or was refused by the node.
+  void LaunchFailed(uint64_t job_id, const std::string& node, const Status& why);
+
+  // Runs a scheduling pass; started jobs become RUNNING and their launches are returned.
+  std::vector<LaunchAction> Schedule();
+  // Periodic housekeeping: nodes that stopped heartbeating go DOWN (their jobs NODE_FAIL),
+  // finished jobs older than min_job_age are dropped.
+  void Tick();
+
+  v1::QueryJobsResponse QueryJobs(const v1::QueryJobsRequest& request) const;
+  v1::QueryNodesResponse QueryNodes() const;
+
+  const JobRecord* FindJob(uint64_t id) const;
+  const NodeRecord* FindNode(const std::string& name) const;
+
+ private:
+  int64_t Now() const { return ToUnixSeconds(clock_.SystemNow()); }
+  void FinishJob(JobRecord& job, JobState state, const std::string& reason);
+  void ReleaseResources(JobRecord& job);
+  std::vector<uint64_t> Reconcile(const std::string& node, const std::vector<uint64_t>& reported);
+  void FillJobInfo(const JobRecord& job, v1::JobInfo* out) const;
+  v1::LaunchJobRequest MakeLaunch(const JobRecord& job) const;
+
+  Config config_;
+  const Clock& clock_;
+  uint64_t next_job_id_ = 1;
+  std::map<uint64_t, JobRecord> jobs_;  // ordered by id = submission order
+  std::map<std::string, NodeRecord> nodes_;
+};
+
+}  // namespace drover::ctld

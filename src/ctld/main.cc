@@ -1,0 +1,66 @@
+// drover-ctld: load the configuration, wire the controller to the network, run.
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "common/config.h"
+#include "common/credential.h"
+#include "common/logging.h"
+#include "common/tls.h"
+#include "ctld/controller.h"
+#include "ctld/server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"drover-ctld: the drover controller daemon"};
+  std::optional<std::string> config_flag;
+  std::string log_level = "info";
+  std::string log_file;
+  uint16_t port = 0;
+  app.add_option("-c,--config", config_flag, "configuration file (default: $DROVER_CONF, then /etc/drover/drover.yaml)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-file", log_file, "log to this file instead of stderr");
+  app.add_option("--port", port, "listen on this port instead of the configured one");
+  CLI11_PARSE(app, argc, argv);
+
+  drover::InitLogging("drover-ctld", log_level, log_file);
+  const std::string config_path = drover::ResolveConfigPath(config_flag);
+  auto config = drover::LoadConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "drover-ctld: " << config.status().message() << "\n";
+    return 1;
+  }
+  const std::string host = config->controller_host;
+  auto key = drover::LoadClusterKey(config->key_file);
+  if (!key.ok()) {
+    std::cerr << "drover-ctld: " << key.status().message() << "\n";
+    return 1;
+  }
+  drover::TlsFiles files{config->tls_ca, drover::Config::ForHost(config->tls_cert, host),
+                         drover::Config::ForHost(config->tls_key, host)};
+  auto server_tls = drover::MakeServerTlsContext(files);
+  auto client_tls = drover::MakeClientTlsContext(files);
+  if (!server_tls.ok() || !client_tls.ok()) {
+    std::cerr << "drover-ctld: " << (server_tls.ok() ? client_tls.status() : server_tls.status()).message()
+              << "\n";
+    return 1;
+  }
+
+  asio::io_context io;
+  drover::RealClock clock;
+  drover::ctld::Controller controller(*config, clock);
+  drover::ctld::CtldServer server(io, controller, *key, *server_tls, *client_tls, clock);
+  if (auto s = server.Start(port); !s.ok()) {
+    std::cerr << "drover-ctld: " << s.message() << "\n";
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+    server.Stop();
+    io.stop();
+  });
+  io.run();
+  return 0;
+}

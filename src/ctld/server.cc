@@ -1,0 +1,260 @@
+#include "ctld/server.h"
+
+#include <pwd.h>
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+
+#include "common/envelope.h"
+
+namespace drover::ctld {
+namespace {
+
+std::string UserName(uint32_t uid) {
+  struct passwd pw;
+  struct passwd* result = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result != nullptr) return pw.pw_name;
+  return std::to_string(uid);
+}
+
+v1::Body AckBody() {
+  v1::Body b;
+  b.mutable_ack();
+  return b;
+}
+
+}  // namespace
+
+CtldServer::CtldServer(asio::io_context& io, Controller& controller, ClusterKey key,
+                       std::shared_ptr<asio::ssl::context> server_tls,
+                       std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock)
+    : io_(io),
+      controller_(controller),
+      clock_(clock),
+      verifier_({key}, VerifierOptions{controller.config().clock_skew_s}),
+      client_tls_(std::move(client_tls)),
+      rpc_(io, std::move(server_tls),
+           [this](const PeerInfo& peer, v1::Envelope req, RpcResponder respond) {
+             Handle(peer, std::move(req), std::move(respond));
+           },
+           RpcServerOptions{controller.config().max_frame_bytes,
+                            std::chrono::seconds(controller.config().idle_timeout_s),
+                            std::chrono::seconds(10), 1024}) {
+  const Config& cfg = controller_.config();
+  AuthSigner signer{key, cfg.controller_host, cfg.credential_ttl_s,
+                    [this] { return ToUnixMillis(clock_.SystemNow()); }};
+  auth_ = std::make_unique<AuthSocketServer>(io_, cfg.auth_socket, std::move(signer));
+}
+
+CtldServer::~CtldServer() = default;
+
+Status CtldServer::Start(uint16_t port_override) {
+  const Config& cfg = controller_.config();
+  std::string bind = "0.0.0.0";
+  asio::error_code ec;
+  auto addr = asio::ip::make_address(cfg.controller_address, ec);
+  if (!ec) bind = addr.to_string();
+  DROVER_RETURN_IF_ERROR(rpc_.Listen(bind, port_override ? port_override : cfg.controller_port));
+  Status auth = auth_->Start();
+  if (auth.code() == StatusCode::kAlreadyExists) {
+    spdlog::info("auth socket {} is served by another daemon on this host", cfg.auth_socket);
+  } else if (!auth.ok()) {
+    return auth.WithContext("auth socket");
+  }
+  timer_ = std::make_unique<asio::steady_timer>(io_);
+  ArmTimer();
+  spdlog::info("drover-ctld for cluster {} listening on {}:{}", cfg.cluster_name, bind, port());
+  return Status::Ok();
+}
+
+uint16_t CtldServer::port() const { return rpc_.port(); }
+
+void CtldServer::Stop() {
+  rpc_.Stop();
+  auth_->Stop();
+  if (timer_) timer_->cancel();
+  for (auto& [name, client] : node_clients_) client->Close();
+}
+
+void CtldServer::ArmTimer() {
+  timer_->expires_after(std::chrono::seconds(1));
+  timer_->async_wait([this](const asio::error_code& ec) {
+    if (ec) return;
+    controller_.Tick();
+    RequestSchedule();
+    ArmTimer();
+  });
+}
+
+Result<Identity> CtldServer::Authenticate(const v1::Envelope& request) {
+  if (!request.has_credential()) {
+    return Status::Unauthenticated("request carries no credential");
+  }
+  const CredentialFields fields = CredentialFromProto(request.credential());
+  Status s = verifier_.Verify(fields, request.body(), ToUnixMillis(clock_.SystemNow()));
+  if (!s.ok()) {
+    spdlog::warn("rejected credential (uid {} from {}): {}", fields.uid, fields.host, s.message());
+    return s;
+  }
+  Identity id;
+  id.uid = fields.uid;
+  id.gid = fields.gid;
+  id.groups = fields.groups;
+  id.host = fields.host;
+  id.user = UserName(fields.uid);
+  return id;
+}
+
+void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond) {
+  auto body = ParseBody(request);
+  if (!body.ok()) {
+    respond(MakeErrorReply(request, body.status()));
+    return;
+  }
+  v1::Body reply;
+  auto fail = [&](const Status& s) { respond(MakeErrorReply(request, s)); };
+  // Node daemons speak for themselves only: the certificate name must be the node's name.
+  auto node_check = [&](const std::string& name) -> Status {
+    if (peer.cert_name.empty()) {
+      return Status::PermissionDenied("node requests need a node certificate");
+    }
+    if (peer.cert_name != name) {
+      spdlog::warn("{} presented certificate {} but claims to be node {}", peer.address,
+                   peer.cert_name, name);
+      return Status::PermissionDenied("certificate name " + peer.cert_name +
+                                      " does not match node name " + name);
+    }
+    return Status::Ok();
+  };
+
+  switch (body->kind_case()) {
+    case v1::Body::kRegisterNode: {
+      const auto& r = body->register_node();
+      if (Status s = node_check(r.name()); !s.ok()) return fail(s);
+      if (!r.config_hash().empty() && r.config_hash() != controller_.config().content_hash) {
+        spdlog::warn("node {} runs with a different drover.yaml (hash {} vs {})", r.name(),
+                     r.config_hash().substr(0, 12), controller_.config().content_hash.substr(0, 12));
+      }
+      auto result = controller_.RegisterNode(r);
+      if (!result.ok()) return fail(result.status());
+      spdlog::info("node {} registered ({} CPUs, {} MB, {} running jobs)", r.name(), r.cpus(),
+                   r.memory_mb(), r.running_job_ids_size());
+      *reply.mutable_register_node_response() = *result;
+      RequestSchedule();
+      break;
+    }
+    case v1::Body::kHeartbeat: {
+      const auto& r = body->heartbeat();
+      if (Status s = node_check(r.name()); !s.ok()) return fail(s);
+      auto result = controller_.Heartbeat(r);
+      if (!result.ok()) return fail(result.status());
+      *reply.mutable_heartbeat_response() = *result;
+      break;
+    }
+    case v1::Body::kJobFinished: {
+      const auto& r = body->job_finished();
+      if (Status s = node_check(r.node()); !s.ok()) return fail(s);
+      if (Status s = controller_.JobFinished(r); !s.ok()) return fail(s);
+      spdlog::info("job {} ended on {}: exit {} signal {}", r.job_id(), r.node(), r.exit_code(),
+                   r.exit_signal());
+      reply = AckBody();
+      RequestSchedule();
+      break;
+    }
+    case v1::Body::kSubmitJob: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      auto id = controller_.Submit(body->submit_job().spec(), *who);
+      if (!id.ok()) return fail(id.status());
+      spdlog::info("job {} submitted by {} ({})", *id, who->user, who->uid);
+      reply.mutable_submit_job_response()->set_job_id(*id);
+      RequestSchedule();
+      break;
+    }
+    case v1::Body::kCancelJob: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      const auto& r = body->cancel_job();
+      std::vector<SignalAction> actions;
+      auto results = controller_.Cancel({r.job_ids().begin(), r.job_ids().end()}, r.signal(), *who,
+                                        &actions);
+      for (auto& res : results) *reply.mutable_cancel_job_response()->add_results() = res;
+      if (results.empty()) reply.mutable_cancel_job_response();
+      for (const auto& a : actions) Signal(a);
+      RequestSchedule();
+      break;
+    }
+    case v1::Body::kQueryJobs: {
+      if (peer.cert_name.empty()) {
+        if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
+      }
+      *reply.mutable_query_jobs_response() = controller_.QueryJobs(body->query_jobs());
+      break;
+    }
+    case v1::Body::kQueryNodes: {
+      if (peer.cert_name.empty()) {
+        if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
+      }
+      *reply.mutable_query_nodes_response() = controller_.QueryNodes();
+      break;
+    }
+    default:
+      return fail(Status::Unsupported("drover-ctld does not serve this request type"));
+  }
+  respond(MakeReply(request, reply));
+}
+
+void CtldServer::RequestSchedule() {
+  if (schedule_pending_) return;
+  schedule_pending_ = true;
+  asio::post(io_, [this] {
+    schedule_pending_ = false;
+    for (const auto& launch : controller_.Schedule()) Launch(launch);
+  });
+}
+
+std::shared_ptr<RpcClient> CtldServer::ClientFor(const std::string& node) {
+  auto it = node_clients_.find(node);
+  if (it != node_clients_.end()) return it->second;
+  const NodeConfig* nc = controller_.config().FindNode(node);
+  auto client = RpcClient::Create(io_, client_tls_, nc->address, nc->port, nc->name,
+                                  RpcClientOptions{controller_.config().max_frame_bytes,
+                                                   std::chrono::seconds(5), std::chrono::seconds(30)});
+  node_clients_.emplace(node, client);
+  return client;
+}
+
+void CtldServer::Launch(const LaunchAction& action) {
+  v1::Body body;
+  *body.mutable_launch_job() = action.request;
+  const uint64_t job_id = action.request.job_id();
+  const std::string node = action.node;
+  spdlog::info("starting job {} on {}", job_id, action.request.node_list());
+  ClientFor(node)->Call(MakeEnvelope(body), [this, job_id, node](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    if (!result.ok()) {
+      spdlog::warn("launch of job {} on {} failed: {}", job_id, node, result.status().message());
+      controller_.LaunchFailed(job_id, node, result.status());
+      RequestSchedule();
+    }
+  });
+}
+
+void CtldServer::Signal(const SignalAction& action) {
+  v1::Body body;
+  body.mutable_signal_job()->set_job_id(action.job_id);
+  body.mutable_signal_job()->set_signal(action.signal);
+  const uint64_t job_id = action.job_id;
+  const std::string node = action.node;
+  ClientFor(node)->Call(MakeEnvelope(body), [job_id, node](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    if (!result.ok()) {
+      // The node's next heartbeat is answered with the cancel again.
+      spdlog::warn("signal for job {} on {} not delivered: {}", job_id, node,
+                   result.status().message());
+    }
+  });
+}
+
+}  // namespace drover::ctld

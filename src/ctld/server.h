@@ -1,0 +1,60 @@
+// CtldServer: drover-ctld's network shell around the Controller.
+//
+// It authenticates every request (node daemons by their TLS certificate name, users by their
+// credential), calls the Controller on the io_context thread, answers, and carries out the
+// actions the Controller returns: launches and signals to node daemons. Scheduling passes are
+// coalesced: any number of events between two passes cause one pass.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/auth_socket.h"
+#include "common/credential.h"
+#include "common/rpc.h"
+#include "ctld/controller.h"
+
+namespace asio {
+class io_context;
+class steady_timer;
+}  // namespace asio
+
+namespace drover::ctld {
+
+class CtldServer {
+ public:
+  // `controller` must outlive this object.
+  CtldServer(asio::io_context& io, Controller& controller, ClusterKey key,
+             std::shared_ptr<asio::ssl::context> server_tls,
+             std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock);
+  ~CtldServer();
+
+  // Listens on the configured port (`port_override` if non-zero), serves the auth socket if
+  // no other daemon on this host does, starts the housekeeping timer.
+  Status Start(uint16_t port_override = 0);
+  uint16_t port() const;
+  void Stop();
+
+ private:
+  void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
+  Result<Identity> Authenticate(const v1::Envelope& request);
+  void RequestSchedule();
+  void Launch(const LaunchAction& action);
+  void Signal(const SignalAction& action);
+  std::shared_ptr<RpcClient> ClientFor(const std::string& node);
+  void ArmTimer();
+
+  asio::io_context& io_;
+  Controller& controller_;
+  const Clock& clock_;
+  CredentialVerifier verifier_;
+  std::shared_ptr<asio::ssl::context> client_tls_;
+  RpcServer rpc_;
+  std::unique_ptr<AuthSocketServer> auth_;
+  std::unique_ptr<asio::steady_timer> timer_;
+  std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
+  bool schedule_pending_ = false;
+};
+
+}  // namespace drover::ctld

@@ -1,0 +1,87 @@
+// drover-noded: the node daemon. Also `--print-topology` (issue #6) lives here later.
+#include <limits.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "common/config.h"
+#include "common/credential.h"
+#include "common/logging.h"
+#include "common/tls.h"
+#include "noded/node_daemon.h"
+
+namespace {
+
+std::string ShortHostname() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  gethostname(buf, sizeof buf - 1);
+  std::string name = buf;
+  return name.substr(0, name.find('.'));
+}
+
+// drover-stepd is installed next to drover-noded.
+std::string StepdPath() {
+  char buf[PATH_MAX] = {};
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  const auto slash = self.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/drover-stepd";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"drover-noded: the drover node daemon"};
+  std::optional<std::string> config_flag;
+  std::string name = ShortHostname();
+  std::string log_level = "info";
+  std::string log_file;
+  uint16_t port = 0;
+  app.add_option("-c,--config", config_flag, "configuration file (default: $DROVER_CONF, then /etc/drover/drover.yaml)");
+  app.add_option("-n,--name", name, "this node's name in the configuration (default: the short host name)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-file", log_file, "log to this file instead of stderr");
+  app.add_option("--port", port, "listen on this port instead of the configured one");
+  CLI11_PARSE(app, argc, argv);
+
+  drover::InitLogging("drover-noded", log_level, log_file);
+  auto config = drover::LoadConfig(drover::ResolveConfigPath(config_flag));
+  if (!config.ok()) {
+    std::cerr << "drover-noded: " << config.status().message() << "\n";
+    return 1;
+  }
+  auto key = drover::LoadClusterKey(config->key_file);
+  if (!key.ok()) {
+    std::cerr << "drover-noded: " << key.status().message() << "\n";
+    return 1;
+  }
+  drover::TlsFiles files{config->tls_ca, drover::Config::ForHost(config->tls_cert, name),
+                         drover::Config::ForHost(config->tls_key, name)};
+  auto server_tls = drover::MakeServerTlsContext(files);
+  auto client_tls = drover::MakeClientTlsContext(files);
+  if (!server_tls.ok() || !client_tls.ok()) {
+    std::cerr << "drover-noded: "
+              << (server_tls.ok() ? client_tls.status() : server_tls.status()).message() << "\n";
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  asio::io_context io;
+  drover::noded::NodeDaemon daemon(io, *config, {name, StepdPath(), port}, *key, *server_tls,
+                                   *client_tls);
+  if (auto s = daemon.Start(); !s.ok()) {
+    std::cerr << "drover-noded: " << s.message() << "\n";
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down (running jobs continue under drover-stepd)", sig);
+    daemon.Stop();
+    io.stop();
+  });
+  io.run();
+  return 0;
+}

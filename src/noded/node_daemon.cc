@@ -1,0 +1,426 @@
+#include "noded/node_daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "common/envelope.h"
+#include "noded/spool.h"
+
+namespace drover::noded {
+namespace {
+
+const char* kVersion = "0.1.0";
+
+double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  in >> load;
+  return load;
+}
+
+uint64_t MemInfoMB(const std::string& key) {
+  std::ifstream in("/proc/meminfo");
+  std::string name;
+  uint64_t kb = 0;
+  std::string unit;
+  while (in >> name >> kb >> unit) {
+    if (name == key + ":") return kb / 1024;
+  }
+  return 0;
+}
+
+bool ProcessAlive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+
+Result<pid_t> ReadPid(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  try {
+    return static_cast<pid_t>(std::stol(*text));
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("malformed pid file " + path);
+  }
+}
+
+}  // namespace
+
+NodeDaemon::NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions options,
+                       ClusterKey key, std::shared_ptr<asio::ssl::context> server_tls,
+                       std::shared_ptr<asio::ssl::context> client_tls)
+    : io_(io),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      node_(config_.FindNode(options_.node_name)),
+      spool_(Config::ForHost(config_.spool_dir, options_.node_name)),
+      ctld_(RpcClient::Create(io, client_tls, config_.controller_address, config_.controller_port,
+                              config_.controller_host,
+                              RpcClientOptions{config_.max_frame_bytes, std::chrono::seconds(5),
+                                               std::chrono::seconds(20)})),
+      rpc_(io, std::move(server_tls),
+           [this](const PeerInfo& peer, v1::Envelope req, RpcResponder respond) {
+             Handle(peer, std::move(req), std::move(respond));
+           },
+           RpcServerOptions{config_.max_frame_bytes, std::chrono::seconds(config_.idle_timeout_s),
+                            std::chrono::seconds(10), 256}) {
+  AuthSigner signer{key, options_.node_name, config_.credential_ttl_s, [] {
+                      return ToUnixMillis(std::chrono::system_clock::now());
+                    }};
+  auth_ = std::make_unique<AuthSocketServer>(io_, config_.auth_socket, std::move(signer));
+}
+
+NodeDaemon::~NodeDaemon() = default;
+
+uint16_t NodeDaemon::port() const { return rpc_.port(); }
+
+Status NodeDaemon::Start() {
+  if (node_ == nullptr) {
+    return Status::NotFound("node " + options_.node_name + " is not in " + config_.path +
+                            " (use --name to say which node this is)");
+  }
+  if (access(options_.stepd_path.c_str(), X_OK) != 0) {
+    return Status::NotFound("cannot execute " + options_.stepd_path + ": " + std::strerror(errno));
+  }
+  for (const std::string& dir : {spool_, spool_ + "/scripts"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IoError("cannot create spool directory " + dir + ": " + ec.message());
+  }
+  chmod(spool_.c_str(), 0755);
+  chmod((spool_ + "/scripts").c_str(), 0711);
+
+  std::string bind = "0.0.0.0";
+  asio::error_code ec;
+  auto addr = asio::ip::make_address(node_->address, ec);
+  if (!ec) bind = addr.to_string();
+  DROVER_RETURN_IF_ERROR(rpc_.Listen(bind, options_.port_override ? options_.port_override : node_->port));
+  Status auth = auth_->Start();
+  if (auth.code() == StatusCode::kAlreadyExists) {
+    spdlog::info("auth socket {} is served by another daemon on this host", config_.auth_socket);
+  } else if (!auth.ok()) {
+    spdlog::warn("auth socket {} not served: {}", config_.auth_socket, auth.message());
+  }
+
+  sigchld_ = std::make_unique<asio::signal_set>(io_, SIGCHLD);
+  WaitChildren();
+  heartbeat_timer_ = std::make_unique<asio::steady_timer>(io_);
+  register_timer_ = std::make_unique<asio::steady_timer>(io_);
+  poll_timer_ = std::make_unique<asio::steady_timer>(io_);
+  RecoverJobs();
+  ArmPoll();
+  Register();
+  if (geteuid() != 0) {
+    spdlog::warn("running as uid {}, not root: only jobs of this user can run here", geteuid());
+  }
+  spdlog::info("drover-noded {} listening on {}:{}, spool {}", options_.node_name, bind, port(), spool_);
+  return Status::Ok();
+}
+
+void NodeDaemon::Stop() {
+  rpc_.Stop();
+  auth_->Stop();
+  ctld_->Close();
+  for (auto* t : {heartbeat_timer_.get(), register_timer_.get(), poll_timer_.get()}) {
+    if (t) t->cancel();
+  }
+  if (sigchld_) sigchld_->cancel();
+}
+
+v1::Envelope NodeDaemon::Request(const v1::Body& body) const { return MakeEnvelope(body); }
+
+// Jobs survive a noded restart: their stepd keeps running (it is in its own session), and
+// either its result is already in the spool or it is still alive to be watched.
+void NodeDaemon::RecoverJobs() {
+  for (uint64_t id : ListJobDirs(spool_)) {
+    const std::string dir = JobDir(spool_, id);
+    if (access((dir + "/result").c_str(), F_OK) == 0) {
+      JobEnded(id, "");
+      continue;
+    }
+    auto pid = ReadPid(dir + "/stepd.pid");
+    if (pid.ok() && ProcessAlive(*pid)) {
+      spdlog::info("job {} still running under stepd {}: reattached", id, *pid);
+      jobs_[id] = RunningJob{*pid, false};
+    } else {
+      JobEnded(id, "drover-stepd vanished while drover-noded was down");
+    }
+  }
+}
+
+void NodeDaemon::Register() {
+  if (registering_) return;
+  registering_ = true;
+  v1::Body body;
+  auto* r = body.mutable_register_node();
+  r->set_name(options_.node_name);
+  r->set_cpus(std::thread::hardware_concurrency());
+  r->set_memory_mb(MemInfoMB("MemTotal"));
+  r->set_config_hash(config_.content_hash);
+  r->set_version(kVersion);
+  for (const auto& [id, job] : jobs_) r->add_running_job_ids(id);
+  ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
+    registering_ = false;
+    auto result = BodyOrError(response);
+    if (!result.ok() || !result->has_register_node_response()) {
+      spdlog::warn("registration with {} failed: {}; retrying", config_.controller_host,
+                   result.ok() ? "unexpected reply" : result.status().message());
+      ScheduleRegister();
+      return;
+    }
+    registered_ = true;
+    register_backoff_ms_ = 200;
+    spdlog::info("registered with controller {}", config_.controller_host);
+    HandleCancels(result->register_node_response().cancel_job_ids());
+    for (const auto& [id, report] : unreported_) SendFinished(id);
+    ArmHeartbeat();
+  });
+}
+
+// Exponential backoff with jitter, so that nodes rebooting together do not reconnect in step.
+void NodeDaemon::ScheduleRegister() {
+  registered_ = false;
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  const int max_ms = static_cast<int>(config_.heartbeat_interval_s) * 1000;
+  const int wait = register_backoff_ms_ / 2 + static_cast<int>(rng() % (register_backoff_ms_ / 2 + 1));
+  register_backoff_ms_ = std::min(register_backoff_ms_ * 2, std::max(max_ms, 400));
+  register_timer_->expires_after(std::chrono::milliseconds(wait));
+  register_timer_->async_wait([this](const asio::error_code& ec) {
+    if (!ec) Register();
+  });
+}
+
+void NodeDaemon::ArmHeartbeat() {
+  heartbeat_timer_->expires_after(std::chrono::seconds(config_.heartbeat_interval_s));
+  heartbeat_timer_->async_wait([this](const asio::error_code& ec) {
+    if (!ec) Heartbeat();
+  });
+}
+
+void NodeDaemon::Heartbeat() {
+  v1::Body body;
+  auto* h = body.mutable_heartbeat();
+  h->set_name(options_.node_name);
+  for (const auto& [id, job] : jobs_) h->add_running_job_ids(id);
+  h->set_load(LoadAverage());
+  h->set_free_memory_mb(MemInfoMB("MemAvailable"));
+  ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    if (!result.ok()) {
+      spdlog::warn("heartbeat failed: {}; registering again", result.status().message());
+      ScheduleRegister();
+      return;
+    }
+    if (result->has_heartbeat_response()) HandleCancels(result->heartbeat_response().cancel_job_ids());
+    for (const auto& [id, report] : unreported_) SendFinished(id);
+    ArmHeartbeat();
+  });
+}
+
+void NodeDaemon::HandleCancels(const google::protobuf::RepeatedField<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    spdlog::info("controller no longer wants job {} here: cancelling it", id);
+    (void)SignalJob(id, 0);
+  }
+}
+
+void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond) {
+  auto body = ParseBody(request);
+  if (!body.ok()) {
+    respond(MakeErrorReply(request, body.status()));
+    return;
+  }
+  // Only the controller may start or signal work here.
+  if (peer.cert_name != config_.controller_host) {
+    spdlog::warn("refused request from {} (certificate '{}'): not the controller", peer.address,
+                 peer.cert_name);
+    respond(MakeErrorReply(request, Status::PermissionDenied(
+                                        "drover-noded obeys the controller only")));
+    return;
+  }
+  Status s;
+  switch (body->kind_case()) {
+    case v1::Body::kLaunchJob:
+      s = LaunchJob(body->launch_job());
+      break;
+    case v1::Body::kSignalJob:
+      s = SignalJob(body->signal_job().job_id(), body->signal_job().signal());
+      break;
+    default:
+      s = Status::Unsupported("drover-noded does not serve this request type");
+  }
+  if (!s.ok()) {
+    respond(MakeErrorReply(request, s));
+    return;
+  }
+  v1::Body ack;
+  ack.mutable_ack();
+  respond(MakeReply(request, ack));
+}
+
+Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
+  const uint64_t id = launch.job_id();
+  if (jobs_.count(id) || unreported_.count(id)) return Status::Ok();  // a retried launch
+  if (geteuid() != 0 && launch.uid() != geteuid()) {
+    return Status::PermissionDenied("drover-noded on " + options_.node_name + " runs as uid " +
+                                    std::to_string(geteuid()) +
+                                    ", not root, and can only run that user's jobs");
+  }
+  if (launch.uid() == 0 && !config_.allow_root_jobs) {
+    return Status::PermissionDenied("jobs may not run as root on this cluster");
+  }
+  const std::string dir = JobDir(spool_, id);
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  std::string bytes;
+  launch.SerializeToString(&bytes);
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/launch.pb", bytes, 0600));
+  const std::string script = ScriptPath(spool_, id);
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(script, launch.spec().script(), 0500));
+  if (geteuid() == 0 && chown(script.c_str(), launch.uid(), launch.gid()) != 0) {
+    return Status::IoError("cannot hand " + script + " to uid " + std::to_string(launch.uid()));
+  }
+
+  const pid_t pid = fork();
+  if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // stepd lives in its own session so that stopping noded (or its service) leaves jobs alone.
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const std::string log = dir + "/stepd.log";
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    for (int f = 3; f < 1024; ++f) close(f);
+    const std::string kill_wait = std::to_string(config_.kill_wait_s);
+    execl(options_.stepd_path.c_str(), "drover-stepd", "--node", options_.node_name.c_str(),
+          "--spool", spool_.c_str(), "--kill-wait", kill_wait.c_str(), dir.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  jobs_[id] = RunningJob{pid, true};
+  spdlog::info("job {} started for {} (stepd {})", id, launch.user(), pid);
+  return Status::Ok();
+}
+
+Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    if (unreported_.count(job_id)) return Status::Ok();  // already over
+    return Status::NotFound("job " + std::to_string(job_id) + " is not running on " + options_.node_name);
+  }
+  if (signal == 0) {
+    kill(it->second.stepd, SIGTERM);
+    return Status::Ok();
+  }
+  auto task = ReadPid(JobDir(spool_, job_id) + "/task.pid");
+  if (!task.ok()) return Status::Unavailable("job " + std::to_string(job_id) + " has not started its script yet");
+  if (kill(-*task, signal) != 0 && kill(*task, signal) != 0) {
+    return Status::NotFound(std::string("cannot signal job: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+void NodeDaemon::WaitChildren() {
+  sigchld_->async_wait([this](const asio::error_code& ec, int) {
+    if (ec) return;
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) Reap(pid, status);
+    WaitChildren();
+  });
+}
+
+void NodeDaemon::Reap(pid_t pid, int status) {
+  for (auto& [id, job] : jobs_) {
+    if (job.stepd == pid) {
+      const std::string why = "drover-stepd ended without a result (status " + std::to_string(status) + ")";
+      JobEnded(id, why);
+      return;
+    }
+  }
+}
+
+// Adopted stepds are not our children: no SIGCHLD, so look at them once a second.
+void NodeDaemon::ArmPoll() {
+  poll_timer_->expires_after(std::chrono::seconds(1));
+  poll_timer_->async_wait([this](const asio::error_code& ec) {
+    if (ec) return;
+    std::vector<uint64_t> ended;
+    for (const auto& [id, job] : jobs_) {
+      if (!job.is_child && !ProcessAlive(job.stepd)) ended.push_back(id);
+    }
+    for (uint64_t id : ended) JobEnded(id, "drover-stepd ended without a result");
+    ArmPoll();
+  });
+}
+
+void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
+  jobs_.erase(job_id);
+  v1::JobFinishedRequest report;
+  report.set_job_id(job_id);
+  report.set_node(options_.node_name);
+  auto text = ReadWholeFile(JobDir(spool_, job_id) + "/result");
+  auto result = text.ok() ? DecodeResult(*text) : Result<JobResult>(text.status());
+  if (result.ok()) {
+    const auto proto_state = [](JobState s) {
+      switch (s) {
+        case JobState::kCompleted: return v1::JOB_STATE_COMPLETED;
+        case JobState::kCancelled: return v1::JOB_STATE_CANCELLED;
+        case JobState::kTimeout: return v1::JOB_STATE_TIMEOUT;
+        case JobState::kOutOfMemory: return v1::JOB_STATE_OUT_OF_MEMORY;
+        default: return v1::JOB_STATE_FAILED;
+      }
+    };
+    report.set_state(proto_state(result->state));
+    report.set_exit_code(result->exit_code);
+    report.set_exit_signal(result->exit_signal);
+    report.set_reason(result->reason);
+  } else {
+    report.set_state(v1::JOB_STATE_FAILED);
+    report.set_exit_code(1);
+    report.set_reason(fallback_reason.empty() ? result.status().message() : fallback_reason);
+  }
+  spdlog::info("job {} ended: {} exit {} signal {}", job_id, v1::JobState_Name(report.state()),
+               report.exit_code(), report.exit_signal());
+  unreported_[job_id] = report;
+  SendFinished(job_id);
+}
+
+// Retried (on every registration) until the controller acknowledges; only then is the job's
+// spool directory removed.
+void NodeDaemon::SendFinished(uint64_t job_id) {
+  auto it = unreported_.find(job_id);
+  if (it == unreported_.end() || !registered_) return;
+  v1::Body body;
+  *body.mutable_job_finished() = it->second;
+  ctld_->Call(Request(body), [this, job_id](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    if (!result.ok()) {
+      spdlog::warn("could not report the end of job {}: {}", job_id, result.status().message());
+      if (result.status().code() == StatusCode::kPermissionDenied) unreported_.erase(job_id);
+      return;
+    }
+    unreported_.erase(job_id);
+    RemoveTree(JobDir(spool_, job_id));
+    unlink(ScriptPath(spool_, job_id).c_str());
+  });
+}
+
+}  // namespace drover::noded

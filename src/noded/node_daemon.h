@@ -1,0 +1,87 @@
+// NodeDaemon: drover-noded's state and its network shell.
+//
+// It registers with the controller and heartbeats, accepts launch and signal requests from the
+// controller's identity only, hands each job to its own drover-stepd, and reports each job's
+// end until the controller acknowledges it. Job hand-over goes through the spool directory
+// (spool.h), so a restarted noded finds finished and still-running jobs again.
+// Everything runs on one io_context thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/auth_socket.h"
+#include "common/config.h"
+#include "common/rpc.h"
+#include "drover/v1/drover.pb.h"
+
+namespace asio {
+class io_context;
+class steady_timer;
+class signal_set;
+}  // namespace asio
+
+namespace drover::noded {
+
+struct NodeDaemonOptions {
+  std::string node_name;
+  std::string stepd_path;      // the drover-stepd binary
+  uint16_t port_override = 0;  // 0 = the configured port
+};
+
+class NodeDaemon {
+ public:
+  NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions options, ClusterKey key,
+             std::shared_ptr<asio::ssl::context> server_tls,
+             std::shared_ptr<asio::ssl::context> client_tls);
+  ~NodeDaemon();
+
+  Status Start();
+  void Stop();
+  uint16_t port() const;
+
+ private:
+  struct RunningJob {
+    pid_t stepd = -1;
+    bool is_child = true;  // false for a stepd adopted after a noded restart
+  };
+
+  void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
+  Status LaunchJob(const v1::LaunchJobRequest& launch);
+  Status SignalJob(uint64_t job_id, int32_t signal);
+  void RecoverJobs();
+  void Register();
+  void ScheduleRegister();
+  void Heartbeat();
+  void ArmHeartbeat();
+  void ArmPoll();
+  void WaitChildren();
+  void Reap(pid_t pid, int status);
+  void JobEnded(uint64_t job_id, const std::string& fallback_reason);
+  void SendFinished(uint64_t job_id);
+  void HandleCancels(const google::protobuf::RepeatedField<uint64_t>& ids);
+  v1::Envelope Request(const v1::Body& body) const;
+
+  asio::io_context& io_;
+  Config config_;
+  NodeDaemonOptions options_;
+  const NodeConfig* node_;
+  std::string spool_;
+  std::shared_ptr<RpcClient> ctld_;
+  RpcServer rpc_;
+  std::unique_ptr<AuthSocketServer> auth_;
+  std::unique_ptr<asio::steady_timer> heartbeat_timer_;
+  std::unique_ptr<asio::steady_timer> register_timer_;
+  std::unique_ptr<asio::steady_timer> poll_timer_;
+  std::unique_ptr<asio::signal_set> sigchld_;
+  std::map<uint64_t, RunningJob> jobs_;
+  std::map<uint64_t, v1::JobFinishedRequest> unreported_;
+  bool registered_ = false;
+  bool registering_ = false;
+  int register_backoff_ms_ = 200;
+};
+
+}  // namespace drover::noded

@@ -1,0 +1,116 @@
+#include "noded/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace drover::noded {
+
+std::string JobDir(const std::string& spool, uint64_t job_id) {
+  return spool + "/job_" + std::to_string(job_id);
+}
+
+std::string ScriptPath(const std::string& spool, uint64_t job_id) {
+  return spool + "/scripts/job_" + std::to_string(job_id);
+}
+
+std::vector<uint64_t> ListJobDirs(const std::string& spool) {
+  std::vector<uint64_t> ids;
+  DIR* dir = opendir(spool.c_str());
+  if (dir == nullptr) return ids;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name.rfind("job_", 0) != 0) continue;
+    const std::string digits = name.substr(4);
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+    ids.push_back(std::stoull(digits));
+  }
+  closedir(dir);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string EncodeResult(const JobResult& r) {
+  std::string reason = r.reason;
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
+  return "state=" + std::string(JobStateName(r.state)) + "\nexit_code=" + std::to_string(r.exit_code) +
+         "\nexit_signal=" + std::to_string(r.exit_signal) + "\nreason=" + reason + "\n";
+}
+
+Result<JobResult> DecodeResult(const std::string& text) {
+  JobResult r;
+  bool have_state = false;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    try {
+      if (key == "state") {
+        auto s = ParseJobState(value);
+        if (!s) return Status::InvalidArgument("unknown job state in result: " + value);
+        r.state = *s;
+        have_state = true;
+      } else if (key == "exit_code") {
+        r.exit_code = std::stoi(value);
+      } else if (key == "exit_signal") {
+        r.exit_signal = std::stoi(value);
+      } else if (key == "reason") {
+        r.reason = value;
+      }
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("malformed result line: " + line);
+    }
+  }
+  if (!have_state) return Status::InvalidArgument("result has no state");
+  return r;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
+  const std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      close(fd);
+      return Status::IoError("cannot write " + tmp + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    return Status::IoError("cannot flush " + tmp + ": " + std::strerror(errno));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::IoError("cannot rename " + tmp + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+}  // namespace drover::noded

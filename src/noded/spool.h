@@ -1,0 +1,42 @@
+// The node's spool directory: where noded hands a job to drover-stepd and stepd leaves the
+// outcome, so that either process can die and restart without losing the job.
+//
+//   <spool>/job_<id>/           root-only: launch.pb (the LaunchJobRequest), stepd.pid,
+//                               task.pid, result, stepd.log
+//   <spool>/scripts/job_<id>    the batch script, owned by the job's user (mode 0500); the
+//                               directory is 0711 so users can run, but not list, scripts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+#include "common/status.h"
+
+namespace drover::noded {
+
+std::string JobDir(const std::string& spool, uint64_t job_id);
+std::string ScriptPath(const std::string& spool, uint64_t job_id);
+
+// Job ids with a job directory under `spool`, ascending.
+std::vector<uint64_t> ListJobDirs(const std::string& spool);
+
+struct JobResult {
+  JobState state = JobState::kFailed;
+  int32_t exit_code = 0;
+  int32_t exit_signal = 0;
+  std::string reason;
+};
+
+std::string EncodeResult(const JobResult& result);
+Result<JobResult> DecodeResult(const std::string& text);
+
+// Writes via a temporary file and rename, so a reader sees the old or the new content, never
+// a torn one, even if the writer is killed.
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode);
+Result<std::string> ReadWholeFile(const std::string& path);
+// Removes a directory tree; missing is fine.
+void RemoveTree(const std::string& path);
+
+}  // namespace drover::noded
