@@ -3,7 +3,8 @@
 // LoadConfig parses and validates the whole file into a Config value. Every error names the
 // file, line and column and what was expected, e.g.
 //   /etc/drover/drover.yaml:12:9: nodes[0].cpus: expected a positive integer, got "eight"
-// Unknown keys are errors too (a typo must not silently change behaviour).
+// Unknown keys are errors too (a typo must not silently change behaviour). The schema is in
+// docs/configuration.md, a complete example in etc/drover.yaml.
 // Config is a plain value: copy it, share it read-only across threads.
 #pragma once
 
@@ -82,7 +83,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path);
 // Reads and parses a file; a missing or unreadable file is an error naming the path.
 Result<Config> LoadConfig(const std::string& path);
 // The path every binary uses: the --config value if given, else $DROVER_CONF, else
-// /etc/drover/drover.yaml.
+// /etc/drover/drover.yaml. Empty values count as not given.
 std::string ResolveConfigPath(const std::optional<std::string>& flag_value);
 
 }  // namespace drover

@@ -13,14 +13,16 @@ namespace drover {
 inline constexpr uint32_t kUnlimitedMinutes = 0xFFFFFFFFu;
 
 // "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S", "UNLIMITED"/"INFINITE" -> minutes, seconds
-// rounded up (Slurm: "1:30" is 2 minutes). Errors name the accepted forms.
+// rounded up (Slurm: "1:30" is 2 minutes). Slurm's "-1" also means unlimited. Errors name the
+// accepted forms.
 Result<uint32_t> ParseTimeLimitMinutes(std::string_view text);
 
 // Integer with optional K/M/G/T (case-insensitive), optional trailing B; no suffix = MB.
 // Result is in MB, rounded up for K. Errors name the accepted forms.
 Result<uint64_t> ParseMemoryMB(std::string_view text);
 
-// Durations as squeue prints them (%M, %L): "M:SS", "H:MM:SS", "D-HH:MM:SS".
+// Durations as squeue prints them (%M, %L): "M:SS", "H:MM:SS", "D-HH:MM:SS"; "INVALID" when
+// negative, as Slurm's secs2time_str.
 std::string FormatDuration(int64_t seconds);
 
 // A time limit as sinfo/squeue print it (%l): "UNLIMITED" or FormatDuration(minutes*60).
