@@ -12,8 +12,19 @@
 namespace drover::cli {
 namespace {
 
+// $DROVER_LOCAL_DIR; else the local cluster $DROVER_CONF points into (so that after
+// `eval "$(drover local up --dir D)"` the other subcommands need no --dir); else a per-user
+// directory under /tmp.
 std::string DefaultDir() {
   if (const char* d = getenv("DROVER_LOCAL_DIR"); d != nullptr && *d) return d;
+  if (const char* conf = getenv("DROVER_CONF"); conf != nullptr && *conf) {
+    const std::string path = conf;
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    if (access((dir + "/run").c_str(), F_OK) == 0 && access((dir + "/keys").c_str(), F_OK) == 0) {
+      return dir;
+    }
+  }
   return "/tmp/drover-local-" + std::to_string(getuid());
 }
 

@@ -75,7 +75,7 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
     if (flag == "--overcommit") flag = "-O,--overcommit";
     if (flag == "--quiet") flag = "-Q,--quiet";
     if (flag == "--verbose") flag = "-v,--verbose";
-    app.add_flag(flag, "accepted for Slurm compatibility; no effect yet")->group("Accepted for compatibility");
+    app.add_flag(flag)->description("accepted for Slurm compatibility; no effect yet")->group("Accepted for compatibility");
   }
 }
 

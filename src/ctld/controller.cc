@@ -258,7 +258,10 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   job.exit_signal = request.exit_signal();
   if (!IsFinished(job.state)) {
     auto state = FromProto(request.state());
-    FinishJob(job, state.value_or(JobState::kFailed), request.reason().empty() ? "None" : request.reason());
+    const JobState final_state = state.value_or(JobState::kFailed);
+    std::string reason = request.reason();
+    if (final_state == JobState::kFailed && request.exit_code() != 0) reason = "NonZeroExitCode";
+    FinishJob(job, final_state, reason.empty() ? "None" : reason);
   }
   ReleaseResources(job);
   return Status::Ok();

@@ -6,6 +6,7 @@
 // coalesced: any number of events between two passes cause one pass.
 #pragma once
 
+#include <asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,10 +16,6 @@
 #include "common/rpc.h"
 #include "ctld/controller.h"
 
-namespace asio {
-class io_context;
-class steady_timer;
-}  // namespace asio
 
 namespace drover::ctld {
 

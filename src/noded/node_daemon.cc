@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/envelope.h"
 #include "noded/spool.h"
 

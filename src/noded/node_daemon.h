@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,11 +20,6 @@
 #include "common/rpc.h"
 #include "drover/v1/drover.pb.h"
 
-namespace asio {
-class io_context;
-class steady_timer;
-class signal_set;
-}  // namespace asio
 
 namespace drover::noded {
 
