@@ -1,0 +1,47 @@
+# Shared helpers for the integration tests: each test gets its own directory and local
+# cluster (ports picked free at `up`), so tests run in parallel; everything is torn down on
+# exit, pass or fail.
+set -euo pipefail
+
+BIN=${1:?usage: $0 BIN_DIR}
+export PATH=$BIN:$PATH
+unset DROVER_CONF DROVER_LOCAL_DIR
+TMP=$(mktemp -d /tmp/drover-it.XXXXXX)
+chmod 755 "$TMP"
+CLUSTER=$TMP/cluster
+
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ] && [ -d "$CLUSTER/log" ]; then
+    for f in "$CLUSTER"/log/*.log; do echo "--- $f" >&2; tail -n 30 "$f" >&2; done
+  fi
+  drover local down --dir "$CLUSTER" >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+cluster_up() {
+  eval "$(drover local up --dir "$CLUSTER" "$@")"
+  export DROVER_CONF
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails the test if it
+# never does. The bound only keeps a broken build from hanging CI.
+wait_until() {
+  local limit=$1
+  shift
+  local tries=$((limit * 10))
+  for _ in $(seq 1 "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out after ${limit}s waiting for: $*"
+}
+
+job_state() { squeue -h -t all -j "$1" -o %T; }
+job_done() { case "$(job_state "$1")" in PENDING|RUNNING|"") return 1 ;; *) return 0 ;; esac; }
+is_root() { [ "$(id -u)" -eq 0 ]; }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# A node daemon killed with SIGKILL during a running job: the job keeps running under
+# drover-stepd, and the restarted daemon reports it COMPLETED with its output intact.
+source "$(dirname "$0")/lib.sh"
+cluster_up
+cd "$TMP"
+
+cat > job.sh <<'SCRIPT'
+#!/bin/sh
+echo before
+while [ ! -e release ]; do sleep 0.1; done
+echo after
+SCRIPT
+id=$(sbatch --parsable job.sh)
+wait_until 30 grep -q before "slurm-$id.out"
+drover local kill node1
+touch release
+wait_until 30 grep -q after "slurm-$id.out"
+pass "the job kept running while node1's daemon was dead"
+drover local start node1
+wait_until 30 job_done "$id"
+[ "$(job_state "$id")" = COMPLETED ] || fail "job ended $(job_state "$id")"
+[ "$(cat "slurm-$id.out")" = "$(printf 'before\nafter')" ] || fail "output: $(cat "slurm-$id.out")"
+pass "the restarted node daemon reported the job COMPLETED"
