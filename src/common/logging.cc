@@ -11,7 +11,13 @@ void InitLogging(const std::string& name, const std::string& level, const std::s
   if (file.empty()) {
     logger = spdlog::stderr_logger_mt(name);
   } else {
-    logger = spdlog::basic_logger_mt(name, file);
+    try {
+      logger = spdlog::basic_logger_mt(name, file);
+    } catch (const spdlog::spdlog_ex& e) {
+      // A daemon that cannot open its log file still runs, logging to stderr and saying why.
+      logger = spdlog::stderr_logger_mt(name);
+      logger->warn("cannot log to {}: {}; logging to stderr", file, e.what());
+    }
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
   logger->set_level(spdlog::level::from_str(level));

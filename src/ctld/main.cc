@@ -24,7 +24,6 @@ int main(int argc, char** argv) {
   app.add_option("--port", port, "listen on this port instead of the configured one");
   CLI11_PARSE(app, argc, argv);
 
-  drover::InitLogging("drover-ctld", log_level, log_file);
   const std::string config_path = drover::ResolveConfigPath(config_flag);
   auto config = drover::LoadConfig(config_path);
   if (!config.ok()) {
@@ -32,6 +31,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string host = config->controller_host;
+  if (log_file.empty() && !config->log_dir.empty()) log_file = config->log_dir + "/" + "drover-ctld.log";
+  drover::InitLogging("drover-ctld", log_level, log_file);
   auto key = drover::LoadClusterKey(config->key_file);
   if (!key.ok()) {
     std::cerr << "drover-ctld: " << key.status().message() << "\n";

@@ -48,12 +48,13 @@ int main(int argc, char** argv) {
   app.add_option("--port", port, "listen on this port instead of the configured one");
   CLI11_PARSE(app, argc, argv);
 
-  drover::InitLogging("drover-noded", log_level, log_file);
   auto config = drover::LoadConfig(drover::ResolveConfigPath(config_flag));
   if (!config.ok()) {
     std::cerr << "drover-noded: " << config.status().message() << "\n";
     return 1;
   }
+  if (log_file.empty() && !config->log_dir.empty()) log_file = config->log_dir + "/" + "drover-noded-" + name + ".log";
+  drover::InitLogging("drover-noded", log_level, log_file);
   auto key = drover::LoadClusterKey(config->key_file);
   if (!key.ok()) {
     std::cerr << "drover-noded: " << key.status().message() << "\n";
