@@ -1,0 +1,288 @@
+#include "cli/format.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/job_fields.h"
+#include "common/job.h"
+
+namespace drover::cli {
+namespace {
+
+// Renders `format` with every field's value given by `value`.
+std::string Render(const std::string& format, const std::function<std::string(char)>& value) {
+  return RenderLine(ParseFormat(format), value);
+}
+
+// A value per letter, so tests can tell fields apart.
+std::string Sample(char code) {
+  switch (code) {
+    case 'i': return "12345";
+    case 'j': return "a_rather_long_job_name";
+    case 't': return "R";
+    default: return std::string("<") + code + ">";
+  }
+}
+
+// A field without a width prints the value unpadded.
+TEST(FormatTest, FieldWithoutWidthIsUnpadded) {
+  EXPECT_EQ(Render("%i %t", Sample), "12345 R");
+}
+
+// %10i left-justifies and pads to 10 columns.
+TEST(FormatTest, WidthLeftJustifiesAndPads) {
+  EXPECT_EQ(Render("%10i|", Sample), "12345     |");
+}
+
+// %3i truncates a longer value to 3 columns.
+TEST(FormatTest, WidthTruncatesLongValues) {
+  EXPECT_EQ(Render("%3i|", Sample), "123|");
+}
+
+// %.10i right-justifies to 10 columns.
+TEST(FormatTest, DotWidthRightJustifies) {
+  EXPECT_EQ(Render("%.10i|", Sample), "     12345|");
+}
+
+// %.3i truncates as well.
+TEST(FormatTest, DotWidthTruncatesToo) {
+  EXPECT_EQ(Render("%.3i|", Sample), "123|");
+}
+
+// Literal text around fields is kept as is.
+TEST(FormatTest, LiteralTextIsKept) {
+  EXPECT_EQ(Render("job=%i,state=%t;", Sample), "job=12345,state=R;");
+}
+
+// A format without fields is printed verbatim.
+TEST(FormatTest, PureLiteral) {
+  EXPECT_EQ(Render("hello world", Sample), "hello world");
+}
+
+// %% prints one percent sign.
+TEST(FormatTest, DoublePercentIsLiteralPercent) {
+  EXPECT_EQ(Render("100%% %i", Sample), "100% 12345");
+}
+
+// A dangling % at the end is kept as text.
+TEST(FormatTest, DanglingPercentIsKept) {
+  EXPECT_EQ(Render("%i %", Sample), "12345 %");
+}
+
+// A dangling %. or %5 at the end is kept as text too.
+TEST(FormatTest, DanglingPercentWithWidthIsKept) {
+  EXPECT_EQ(Render("%i %.5", Sample), "12345 %.5");
+}
+
+// The parser records letter, justification and width per field.
+TEST(FormatTest, ParseRecordsFieldAttributes) {
+  const auto tokens = ParseFormat("a%.18ib%8jc");
+  ASSERT_EQ(tokens.size(), 3u);
+  EXPECT_EQ(tokens[0].literal, "a");
+  EXPECT_EQ(tokens[0].code, 'i');
+  EXPECT_TRUE(tokens[0].right);
+  EXPECT_EQ(tokens[0].width, 18);
+  EXPECT_EQ(tokens[1].literal, "b");
+  EXPECT_EQ(tokens[1].code, 'j');
+  EXPECT_FALSE(tokens[1].right);
+  EXPECT_EQ(tokens[1].width, 8);
+  EXPECT_EQ(tokens[2].literal, "c");
+  EXPECT_EQ(tokens[2].code, 0);
+}
+
+// Justify pads, truncates, or leaves alone without a width.
+TEST(FormatTest, JustifyPadsTruncatesOrLeavesAlone) {
+  EXPECT_EQ(Justify("ab", 4, false), "ab  ");
+  EXPECT_EQ(Justify("ab", 4, true), "  ab");
+  EXPECT_EQ(Justify("abcdef", 4, true), "abcd");
+  EXPECT_EQ(Justify("abcdef", -1, false), "abcdef");
+}
+
+// squeue's default header line is byte-for-byte Slurm's.
+TEST(SqueueTest, DefaultHeaderMatchesSlurm) {
+  EXPECT_EQ(Render(kSqueueDefaultFormat, SqueueHeader),
+            "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)");
+}
+
+class SqueueFieldTest : public testing::Test {
+ protected:
+  static constexpr int64_t kSubmit = 1'700'000'000;
+  static constexpr int64_t kNow = kSubmit + 10'000;
+
+  SqueueFieldTest() {
+    job_.set_job_id(42);
+    job_.set_user("alice");
+    job_.set_partition("batch");
+    job_.set_submit_time(kSubmit);
+    job_.set_time_limit_minutes(60);
+    job_.mutable_spec()->set_name("myjob");
+  }
+
+  void Pending(const std::string& reason) {
+    job_.set_state(v1::JOB_STATE_PENDING);
+    job_.set_reason(reason);
+  }
+
+  // Running for `elapsed` seconds at kNow on `nodes`.
+  void Running(int64_t elapsed, const std::vector<std::string>& nodes, const std::string& list) {
+    job_.set_state(v1::JOB_STATE_RUNNING);
+    job_.set_reason("None");
+    job_.set_start_time(kNow - elapsed);
+    for (const auto& n : nodes) job_.add_allocation()->set_node(n);
+    job_.set_node_list(list);
+  }
+
+  std::string Field(char code) const { return SqueueField(job_, code, kNow); }
+
+  v1::JobInfo job_;
+};
+
+// %t and %T print Slurm's compact and long names for every state.
+TEST_F(SqueueFieldTest, StateCodesAndNames) {
+  const struct {
+    v1::JobState state;
+    const char* code;
+    const char* name;
+  } kCases[] = {
+      {v1::JOB_STATE_PENDING, "PD", "PENDING"},
+      {v1::JOB_STATE_RUNNING, "R", "RUNNING"},
+      {v1::JOB_STATE_COMPLETED, "CD", "COMPLETED"},
+      {v1::JOB_STATE_FAILED, "F", "FAILED"},
+      {v1::JOB_STATE_CANCELLED, "CA", "CANCELLED"},
+      {v1::JOB_STATE_TIMEOUT, "TO", "TIMEOUT"},
+      {v1::JOB_STATE_NODE_FAIL, "NF", "NODE_FAIL"},
+      {v1::JOB_STATE_OUT_OF_MEMORY, "OOM", "OUT_OF_MEMORY"},
+  };
+  for (const auto& c : kCases) {
+    job_.set_state(c.state);
+    EXPECT_EQ(Field('t'), c.code) << c.name;
+    EXPECT_EQ(Field('T'), c.name) << c.name;
+  }
+}
+
+// %R of a pending job is its reason in parentheses.
+TEST_F(SqueueFieldTest, ReasonOfPendingJob) {
+  Pending("Resources");
+  EXPECT_EQ(Field('R'), "(Resources)");
+}
+
+// %R of a running job is its node list.
+TEST_F(SqueueFieldTest, NodeListOfRunningJob) {
+  Running(5, {"node1", "node2"}, "node[1-2]");
+  EXPECT_EQ(Field('R'), "node[1-2]");
+}
+
+// %R of a finished job with a reason shows the reason.
+TEST_F(SqueueFieldTest, ReasonOfFailedJob) {
+  Running(5, {"node1"}, "node1");
+  job_.set_state(v1::JOB_STATE_FAILED);
+  job_.set_reason("NonZeroExitCode");
+  job_.set_end_time(kNow);
+  EXPECT_EQ(Field('R'), "(NonZeroExitCode)");
+}
+
+// %M of a pending job is 0:00.
+TEST_F(SqueueFieldTest, ElapsedOfPendingJobIsZero) {
+  Pending("Priority");
+  EXPECT_EQ(Field('M'), "0:00");
+}
+
+// %M of a running job counts from its start to `now`, M:SS under an hour.
+TEST_F(SqueueFieldTest, ElapsedOfRunningJobMinutes) {
+  Running(125, {"node1"}, "node1");
+  EXPECT_EQ(Field('M'), "2:05");
+}
+
+// %M switches to H:MM:SS and D-HH:MM:SS.
+TEST_F(SqueueFieldTest, ElapsedOfLongRunningJob) {
+  Running(3 * 3600 + 4 * 60 + 5, {"node1"}, "node1");
+  EXPECT_EQ(Field('M'), "3:04:05");
+  job_.set_start_time(kNow - (2 * 86400 + 3600));
+  EXPECT_EQ(Field('M'), "2-01:00:00");
+}
+
+// %M of a finished job stops at its end time.
+TEST_F(SqueueFieldTest, ElapsedOfFinishedJobStopsAtEnd) {
+  Running(600, {"node1"}, "node1");
+  job_.set_state(v1::JOB_STATE_COMPLETED);
+  job_.set_end_time(kNow - 300);
+  EXPECT_EQ(Field('M'), "5:00");
+}
+
+// %l is the time limit; 0 means UNLIMITED.
+TEST_F(SqueueFieldTest, TimeLimit) {
+  EXPECT_EQ(Field('l'), "1:00:00");
+  job_.set_time_limit_minutes(0);
+  EXPECT_EQ(Field('l'), "UNLIMITED");
+}
+
+// %L is the limit minus the elapsed time.
+TEST_F(SqueueFieldTest, TimeLeftOfRunningJob) {
+  Running(600, {"node1"}, "node1");
+  EXPECT_EQ(Field('L'), "50:00");
+}
+
+// %L of a pending job is the whole limit.
+TEST_F(SqueueFieldTest, TimeLeftOfPendingJobIsWholeLimit) {
+  Pending("Resources");
+  EXPECT_EQ(Field('L'), "1:00:00");
+}
+
+// %L never goes negative; without a limit it is UNLIMITED.
+TEST_F(SqueueFieldTest, TimeLeftClampsAndUnlimited) {
+  Running(7200, {"node1"}, "node1");
+  EXPECT_EQ(Field('L'), "0:00");
+  job_.set_time_limit_minutes(0);
+  EXPECT_EQ(Field('L'), "UNLIMITED");
+}
+
+// %D of a pending job is the requested minimum node count.
+TEST_F(SqueueFieldTest, NodeCountOfPendingJobIsMinNodes) {
+  Pending("Resources");
+  job_.mutable_spec()->set_min_nodes(3);
+  EXPECT_EQ(Field('D'), "3");
+}
+
+// %D of a pending job without -N is 1.
+TEST_F(SqueueFieldTest, NodeCountDefaultsToOne) {
+  Pending("Resources");
+  EXPECT_EQ(Field('D'), "1");
+}
+
+// %D of a running job counts its allocated nodes.
+TEST_F(SqueueFieldTest, NodeCountOfRunningJobIsAllocation) {
+  job_.mutable_spec()->set_min_nodes(1);
+  Running(5, {"node1", "node2", "node4"}, "node[1-2,4]");
+  EXPECT_EQ(Field('D'), "3");
+}
+
+// Identity fields: %i, %j, %u, %P.
+TEST_F(SqueueFieldTest, IdentityFields) {
+  EXPECT_EQ(Field('i'), "42");
+  EXPECT_EQ(Field('j'), "myjob");
+  EXPECT_EQ(Field('u'), "alice");
+  EXPECT_EQ(Field('P'), "batch");
+}
+
+// An unknown letter renders as empty text.
+TEST_F(SqueueFieldTest, UnknownLetterIsEmpty) { EXPECT_EQ(Field('y'), ""); }
+
+// A whole default-format line for a running job lines up under the header.
+TEST_F(SqueueFieldTest, DefaultFormatLineOfRunningJob) {
+  Running(65, {"node1"}, "node1");
+  const auto line = Render(kSqueueDefaultFormat, [&](char c) { return Field(c); });
+  EXPECT_EQ(line,
+            "                42     batch    myjob    alice  R       1:05      1 node1");
+}
+
+// The no-width form used by Nextflow: "%i %t".
+TEST_F(SqueueFieldTest, NextflowStatusLine) {
+  Pending("Priority");
+  EXPECT_EQ(Render("%i %t", [&](char c) { return Field(c); }), "42 PD");
+}
+
+}  // namespace
+}  // namespace drover::cli
