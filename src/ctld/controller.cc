@@ -130,7 +130,7 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
   uint32_t limit = spec.time_limit_minutes();
   const uint32_t part_max = part->max_time_minutes ? part->max_time_minutes : kUnlimitedMinutes;
   if (limit == 0) limit = part->default_time_minutes ? part->default_time_minutes : part_max;
-  if (limit != kUnlimitedMinutes && part_max != kUnlimitedMinutes && limit > part_max) {
+  if (part_max != kUnlimitedMinutes && limit > part_max) {
     return Status::InvalidArgument("requested time limit " + FormatTimeLimit(limit) +
                                    " exceeds the limit of partition " + part->name + " (" +
                                    FormatTimeLimit(part_max) + ")");

@@ -12,7 +12,8 @@
 
 namespace drover::noded {
 
-// Every live descendant of `root` (not `root` itself), read from /proc.
+// Every descendant of `root` (not `root` itself), read from /proc; zombies not yet reaped
+// are included.
 std::vector<pid_t> Descendants(pid_t root);
 
 // Sends `sig` to every descendant of `root`; returns how many were signalled.

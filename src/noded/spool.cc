@@ -31,7 +31,11 @@ std::vector<uint64_t> ListJobDirs(const std::string& spool) {
     if (name.rfind("job_", 0) != 0) continue;
     const std::string digits = name.substr(4);
     if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
-    ids.push_back(std::stoull(digits));
+    try {
+      ids.push_back(std::stoull(digits));
+    } catch (const std::out_of_range&) {
+      continue;  // not a directory of ours
+    }
   }
   closedir(dir);
   std::sort(ids.begin(), ids.end());
@@ -78,7 +82,9 @@ Result<JobResult> DecodeResult(const std::string& text) {
 
 Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
   const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A temporary file left by a writer that was killed must not lend its mode to this one.
+  unlink(tmp.c_str());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < content.size()) {
@@ -91,7 +97,7 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, unsi
     }
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0) {
     return Status::IoError("cannot flush " + tmp + ": " + std::strerror(errno));
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
