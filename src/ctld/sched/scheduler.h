@@ -1,86 +1,53 @@
-// The scheduler core: a pure function from a snapshot of the cluster to decisions.
+// The scheduler core: a pure function from a Snapshot of the cluster to a Plan.
 //
-// No I/O, no clock, no logging, no protobuf (STYLE.md §6.2): the controller builds a Snapshot,
-// calls Schedule, applies the Starts and shows the Waits' reasons. Same input, same output.
-// This first version is first-come first-served over free CPUs and memory: pending jobs are
-// considered in the order given; once one cannot start, every later job waits behind it
-// (reason "Priority"), so nothing overtakes the head of the queue. Backfill, CPU kinds and
-// priorities come later (issue #5) behind the same interface.
+// No I/O, no clock, no logging, no protobuf (STYLE.md §6.2): the controller copies its state
+// into a Snapshot (types.h), calls Schedule, starts the Plan's jobs on exactly the cores it
+// names, and shows the waits' reasons and the reservations. Same input, same output: every
+// tie is broken by job id or node order.
+//
+// One pass:
+//  1. Every pending job gets a priority (priority.h); jobs are taken highest first.
+//  2. A job that may not run now for a reason of its own waits with Slurm's reason, checked in
+//     this order: JobHeldAdmin, JobHeldUser, Dependency, BeginTime, PartitionConfig (unknown
+//     partition, user or groups not allowed), PartitionDown, PartitionInactive,
+//     PartitionTimeLimit, PartitionNodeLimit, ReqNodeNotAvail (a --nodelist node down or not
+//     in the partition). Such jobs hold nothing back.
+//  3. Otherwise it starts if it fits now: consumable cores by kind (types.h) and memory, on
+//     the job's required nodes and then the nodes where its cores come from the fastest kind,
+//     in partition order. With --nodes=min-max the most nodes that fit now are tried first,
+//     then the minimum. Memory is --mem, else --mem-per-cpu x cores, else the configured
+//     default per core (never the whole node, except for --exclusive without a memory
+//     request). Tasks are laid out in block distribution (CONTRACT.md §8.2).
+//  4. A job that does not fit waits. The first Options::reservations such jobs get a
+//     reservation (backfill.h): the earliest start if running jobs end at their time limits.
+//     Every later start, of any priority, must not delay those (EASY backfill). The first
+//     waiting job of a partition waits for Resources, the ones behind it for Priority;
+//     ReqNodeNotAvail when too few available nodes could ever hold it.
+// Schedule is thread-compatible: it reads the snapshot and returns a new value.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "ctld/sched/types.h"
 
 namespace drover::sched {
 
-struct NodeSnapshot {
-  std::string name;
-  bool available = false;  // registered and not down
-  uint32_t cpus_total = 0;
-  uint32_t cpus_free = 0;
-  uint64_t memory_total_mb = 0;
-  uint64_t memory_free_mb = 0;
-};
+// One scheduling pass. See the file comment.
+Plan Schedule(const Snapshot& snapshot, const Options& options);
 
-struct PartitionSnapshot {
-  std::string name;
-  bool up = true;
-  std::vector<std::string> nodes;  // in config order
-};
+// Whether `job` could ever run in its partition as configured, with every node idle and
+// available. InvalidArgument with a message that says what to change otherwise (unknown
+// partition or kind, partition draining or inactive, user not allowed, time or node limit,
+// more cores of a kind or memory than any node has, features no node has). Reads only
+// snapshot.kinds, nodes (their cores, memory and features) and partitions.
+Status CheckFeasible(const PendingJob& job, const Snapshot& snapshot, const Options& options);
 
-struct JobRequest {
-  uint64_t id = 0;
-  std::string partition;
-  uint32_t min_nodes = 1;
-  uint32_t max_nodes = 0;        // 0 = same as min_nodes
-  uint32_t ntasks = 0;           // 0 = one task per node
-  uint32_t cpus_per_task = 1;
-  uint64_t mem_per_node_mb = 0;  // 0 = not given
-  uint64_t mem_per_cpu_mb = 0;   // 0 = not given
-};
-
-struct NodeAllocation {
-  std::string node;
-  uint32_t cpus = 0;
-  uint64_t memory_mb = 0;
-  uint32_t tasks = 0;
-};
-
-struct Start {
-  uint64_t job_id = 0;
-  std::vector<NodeAllocation> nodes;  // node-list order; the batch script runs on the first
-};
-
-struct Wait {
-  uint64_t job_id = 0;
-  std::string reason;  // Slurm's names: Resources, Priority, PartitionDown, ...
-};
-
-struct Decisions {
-  std::vector<Start> starts;
-  std::vector<Wait> waits;
-};
-
-struct Policy {
-  uint64_t default_mem_per_cpu_mb = 512;
-};
-
-// The per-node task counts of a block distribution of `ntasks` over `nodes` nodes:
-// the first (ntasks % nodes) nodes get one more. REQUIRES: nodes > 0, ntasks >= nodes.
-std::vector<uint32_t> BlockDistribution(uint32_t ntasks, uint32_t nodes);
-
-// Checks the request against the partition's nodes as if they were all idle: InvalidArgument
-// with a message a user can act on when the job could never run (too many nodes, more CPUs or
-// memory per node than any node has, tasks fewer than nodes).
-Status CheckFeasible(const JobRequest& job, const PartitionSnapshot& partition,
-                     const std::vector<NodeSnapshot>& nodes, const Policy& policy);
-
-// `pending` is in priority order (for FCFS: submission order).
-Decisions Schedule(const std::vector<NodeSnapshot>& nodes,
-                   const std::vector<PartitionSnapshot>& partitions,
-                   const std::vector<JobRequest>& pending, const Policy& policy);
+// SLURM_TASKS_PER_NODE for an allocation: "2(x3),1" (CONTRACT.md §8.2).
+std::string TasksPerNode(const std::vector<Allocation>& nodes);
 
 }  // namespace drover::sched
+
+// The pre-issue-5 interface, kept until the controller uses the one above.
+#include "ctld/sched/scheduler_compat.h"  // IWYU pragma: export
