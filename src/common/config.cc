@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -109,6 +110,36 @@ bool IsValidFeature(std::string_view s) {
   return true;
 }
 
+// "0-3,8,10-11" -> the ids, ascending; nullopt if malformed or an id repeats.
+std::optional<std::vector<uint32_t>> ParseCpuIds(const std::string& text) {
+  std::vector<uint32_t> ids;
+  size_t pos = 0;
+  const auto number = [&](uint32_t& out) {
+    const size_t start = pos;
+    uint64_t n = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 6) {
+      n = n * 10 + static_cast<uint64_t>(text[pos++] - '0');
+    }
+    out = static_cast<uint32_t>(n);
+    return pos > start;
+  };
+  while (true) {
+    uint32_t lo = 0, hi = 0;
+    if (!number(lo)) return std::nullopt;
+    hi = lo;
+    if (pos < text.size() && text[pos] == '-') {
+      ++pos;
+      if (!number(hi) || hi < lo) return std::nullopt;
+    }
+    for (uint32_t i = lo; i <= hi; ++i) ids.push_back(i);
+    if (pos == text.size()) break;
+    if (text[pos++] != ',') return std::nullopt;
+  }
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) return std::nullopt;
+  return ids;
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -162,6 +193,9 @@ class Parser {
   Status ReadMemory(const Field& f, uint64_t& out) const;
   Status ReadTimeLimit(const Field& f, uint32_t& out) const;
   Status ReadHostlist(const Field& f, std::vector<std::string>& out) const;
+  Status ReadNameList(const Field& f, const char* what, std::vector<std::string>& out) const;
+  Status ReadCores(const Field& f, std::vector<CoreKindConfig>& out);
+  Status OrderKinds(const Field* kinds_field, Config& c) const;
 
   Status ParseController(const Field& f, Config& c);
   Status ParseTls(const Field& f, Config& c);
@@ -315,12 +349,112 @@ Status Parser::ReadHostlist(const Field& f, std::vector<std::string>& out) const
   return Status::Ok();
 }
 
+Status Parser::ReadNameList(const Field& f, const char* what,
+                            std::vector<std::string>& out) const {
+  if (!f.value.IsSequence()) return Expected(f, std::string("a list of ") + what);
+  for (size_t k = 0; k < f.value.size(); ++k) {
+    const Field item{f.key, f.value[k], Index(f.path, k)};
+    std::string name;
+    DROVER_RETURN_IF_ERROR(ReadName(item, what, name));
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      return Error(item.Where(), item.path, "expected each name once, got " + Quote(name) + " again");
+    }
+    out.push_back(std::move(name));
+  }
+  return Status::Ok();
+}
+
+// cores: {little: "0-3", big: "4-7"} or {big: {cpus: "4-7", capacity: 1024}, ...}
+Status Parser::ReadCores(const Field& f, std::vector<CoreKindConfig>& out) {
+  constexpr const char* kIds = "CPU ids such as \"0-3\" or \"0,2,4-7\"";
+  if (!f.value.IsMap() || f.value.size() == 0) {
+    return Expected(f, "a mapping of core kinds to CPU ids, such as {little: \"0-3\", big: \"4-7\"}");
+  }
+  std::set<uint32_t> seen;
+  for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    const Field kind_field{key, key, f.path};
+    CoreKindConfig k;
+    DROVER_RETURN_IF_ERROR(ReadName(kind_field, "a core kind name", k.kind));
+    for (const auto& prior : out) {
+      if (prior.kind == k.kind) {
+        return Error(key.Mark(), Child(f.path, k.kind), "expected each kind once, got it again");
+      }
+    }
+    Field ids{key, value, Child(f.path, k.kind)};
+    if (value.IsMap()) {
+      std::map<std::string, Field> m;
+      DROVER_RETURN_IF_ERROR(ReadMap(value, key.Mark(), ids.path, {"cpus", "capacity"}, m));
+      auto cpus = m.find("cpus");
+      if (cpus == m.end()) return Missing(key.Mark(), Child(ids.path, "cpus"), kIds);
+      ids = cpus->second;
+      if (auto cap = m.find("capacity"); cap != m.end()) {
+        uint64_t n = 0;
+        DROVER_RETURN_IF_ERROR(ReadUint(cap->second, 1, 1u << 20, "a positive integer", n));
+        k.capacity = static_cast<uint32_t>(n);
+      }
+    }
+    std::optional<std::vector<uint32_t>> parsed;
+    if (ids.value.IsScalar()) parsed = ParseCpuIds(ids.value.Scalar());
+    if (!parsed.has_value()) return Expected(ids, kIds);
+    for (uint32_t id : *parsed) {
+      if (!seen.insert(id).second) {
+        return Error(ids.Where(), ids.path,
+                     "expected CPU ids no other kind has, got CPU " + std::to_string(id) +
+                         " again");
+      }
+    }
+    k.cpu_ids = std::move(*parsed);
+    out.push_back(std::move(k));
+  }
+  return Status::Ok();
+}
+
+Status Parser::OrderKinds(const Field* kinds_field, Config& c) const {
+  std::map<std::string, uint32_t> capacity;  // the highest given for the kind on any node
+  std::vector<std::string> used;
+  for (const auto& n : c.nodes) {
+    for (const auto& k : n.cores) {
+      if (capacity.emplace(k.kind, k.capacity).second) {
+        used.push_back(k.kind);
+      } else {
+        capacity[k.kind] = std::max(capacity[k.kind], k.capacity);
+      }
+    }
+  }
+  if (kinds_field != nullptr) {
+    std::vector<std::string> listed;
+    DROVER_RETURN_IF_ERROR(ReadNameList(*kinds_field, "a core kind name", listed));
+    for (const auto& k : used) {
+      // "default" (from `cpus: N`) needs no place in the list: it is the only kind there.
+      if (k != kDefaultCoreKind && std::find(listed.begin(), listed.end(), k) == listed.end()) {
+        return Error(kinds_field->Where(), kinds_field->path,
+                     "expected every core kind the nodes use, fastest first, got a list "
+                     "without " + Quote(k));
+      }
+    }
+    c.cpu_kinds = listed;
+    if (capacity.count(kDefaultCoreKind) != 0 &&
+        std::find(listed.begin(), listed.end(), kDefaultCoreKind) == listed.end()) {
+      c.cpu_kinds.push_back(kDefaultCoreKind);
+    }
+    return Status::Ok();
+  }
+  c.cpu_kinds = used;
+  std::sort(c.cpu_kinds.begin(), c.cpu_kinds.end(), [&](const auto& a, const auto& b) {
+    if (capacity[a] != capacity[b]) return capacity[a] > capacity[b];
+    return a < b;
+  });
+  return Status::Ok();
+}
+
 Status Parser::Parse(const YAML::Node& root, Config& c) {
   std::map<std::string, Field> top;
   DROVER_RETURN_IF_ERROR(ReadMap(
       root, root.Mark(), "",
       {"cluster", "controller", "state_dir", "spool_dir", "log_dir", "auth_socket", "key_file",
-       "tls", "timeouts", "credentials", "limits", "scheduling", "nodes", "partitions"},
+       "tls", "timeouts", "credentials", "limits", "scheduling", "kinds", "nodes", "partitions"},
       top));
   const auto get = [&](const char* key) -> const Field* {
     auto it = top.find(key);
@@ -351,6 +485,7 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   if (const Field* f = get("limits")) DROVER_RETURN_IF_ERROR(ParseLimits(*f, c));
   if (const Field* f = get("scheduling")) DROVER_RETURN_IF_ERROR(ParseScheduling(*f, c));
   if (const Field* f = get("nodes")) DROVER_RETURN_IF_ERROR(ParseNodes(*f, c));
+  DROVER_RETURN_IF_ERROR(OrderKinds(get("kinds"), c));
   if (const Field* f = get("partitions")) DROVER_RETURN_IF_ERROR(ParsePartitions(*f, c));
   return Status::Ok();
 }
@@ -443,8 +578,39 @@ Status Parser::ParseLimits(const Field& f, Config& c) {
 
 Status Parser::ParseScheduling(const Field& f, Config& c) {
   std::map<std::string, Field> m;
-  DROVER_RETURN_IF_ERROR(ReadMap(f.value, f.Where(), f.path,
-                                 {"default_mem_per_cpu", "min_job_age", "allow_root_jobs"}, m));
+  DROVER_RETURN_IF_ERROR(ReadMap(
+      f.value, f.Where(), f.path,
+      {"default_mem_per_cpu", "min_job_age", "allow_root_jobs", "priority_weight_age",
+       "priority_weight_fairshare", "priority_weight_job_size", "priority_weight_partition",
+       "priority_max_age", "fairshare_half_life", "backfill", "reservations"},
+      m));
+  const std::pair<const char*, uint32_t*> weights[] = {
+      {"priority_weight_age", &c.priority_weight_age},
+      {"priority_weight_fairshare", &c.priority_weight_fairshare},
+      {"priority_weight_job_size", &c.priority_weight_job_size},
+      {"priority_weight_partition", &c.priority_weight_partition}};
+  for (const auto& [key, out] : weights) {
+    if (auto it = m.find(key); it != m.end()) {
+      uint64_t n = 0;
+      // Small enough that the sum of four weights stays far from overflow.
+      DROVER_RETURN_IF_ERROR(ReadUint(it->second, 0, 1'000'000'000, "a non-negative integer", n));
+      *out = static_cast<uint32_t>(n);
+    }
+  }
+  if (auto it = m.find("priority_max_age"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(ReadSeconds(it->second, 1, c.priority_max_age_s));
+  }
+  if (auto it = m.find("fairshare_half_life"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(ReadSeconds(it->second, 1, c.fairshare_half_life_s));
+  }
+  if (auto it = m.find("backfill"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(ReadBool(it->second, c.backfill));
+  }
+  if (auto it = m.find("reservations"); it != m.end()) {
+    uint64_t n = 0;
+    DROVER_RETURN_IF_ERROR(ReadUint(it->second, 1, 1000, "a positive integer", n));
+    c.reservations = static_cast<uint32_t>(n);
+  }
   if (auto it = m.find("default_mem_per_cpu"); it != m.end()) {
     DROVER_RETURN_IF_ERROR(ReadMemory(it->second, c.default_mem_per_cpu_mb));
   }
@@ -466,7 +632,9 @@ Status Parser::ParseNodes(const Field& f, Config& c) {
     const YAML::Node entry = f.value[i];
     std::map<std::string, Field> m;
     DROVER_RETURN_IF_ERROR(ReadMap(entry, entry.Mark(), path,
-                                   {"names", "cpus", "memory", "port", "address", "features"}, m));
+                                   {"names", "cpus", "cores", "memory", "port", "address",
+                                    "features"},
+                                   m));
     NodeConfig proto;
     std::vector<std::string> names;
     auto it = m.find("names");
@@ -475,12 +643,33 @@ Status Parser::ParseNodes(const Field& f, Config& c) {
     DROVER_RETURN_IF_ERROR(ReadHostlist(it->second, names));
     const Field names_field = it->second;
 
+    auto cores = m.find("cores");
+    if (cores != m.end()) DROVER_RETURN_IF_ERROR(ReadCores(cores->second, proto.cores));
+    uint32_t core_count = 0;
+    for (const auto& k : proto.cores) core_count += static_cast<uint32_t>(k.cpu_ids.size());
     it = m.find("cpus");
-    if (it == m.end()) return Missing(entry.Mark(), Child(path, "cpus"), "a positive integer");
-    uint64_t cpus = 0;
-    DROVER_RETURN_IF_ERROR(
-        ReadUint(it->second, 1, std::numeric_limits<uint32_t>::max(), "a positive integer", cpus));
-    proto.cpus = static_cast<uint32_t>(cpus);
+    if (it == m.end() && cores == m.end()) {
+      return Missing(entry.Mark(), Child(path, "cpus"),
+                     "a positive integer (or cores by kind under \"cores\")");
+    }
+    if (it != m.end()) {
+      uint64_t cpus = 0;
+      DROVER_RETURN_IF_ERROR(ReadUint(it->second, 1, std::numeric_limits<uint32_t>::max(),
+                                      "a positive integer", cpus));
+      if (cores != m.end() && cpus != core_count) {
+        return Error(it->second.Where(), it->second.path,
+                     "expected the number of CPU ids under cores (" + std::to_string(core_count) +
+                         "), got " + Describe(it->second.value));
+      }
+      proto.cpus = static_cast<uint32_t>(cpus);
+    } else {
+      proto.cpus = core_count;
+    }
+    if (proto.cores.empty()) {
+      CoreKindConfig k{kDefaultCoreKind, {}, 0};
+      for (uint32_t i = 0; i < proto.cpus; ++i) k.cpu_ids.push_back(i);
+      proto.cores.push_back(std::move(k));
+    }
 
     it = m.find("memory");
     if (it == m.end()) {
@@ -533,7 +722,9 @@ Status Parser::ParsePartitions(const Field& f, Config& c) {
     std::map<std::string, Field> m;
     DROVER_RETURN_IF_ERROR(
         ReadMap(entry, entry.Mark(), path,
-                {"name", "nodes", "default", "state", "max_time", "default_time"}, m));
+                {"name", "nodes", "default", "state", "max_time", "default_time", "max_nodes",
+                 "allow_users", "allow_groups", "priority_tier"},
+                m));
     PartitionConfig p;
     auto it = m.find("name");
     if (it == m.end()) return Missing(entry.Mark(), Child(path, "name"), "a partition name");
@@ -571,8 +762,18 @@ Status Parser::ParsePartitions(const Field& f, Config& c) {
     }
     if (it = m.find("state"); it != m.end()) {
       const std::string s = it->second.value.IsScalar() ? Lower(it->second.value.Scalar()) : "";
-      if (s != "up" && s != "down") return Expected(it->second, "up or down");
-      p.up = s == "up";
+      if (s == "up") {
+        p.state = PartitionState::kUp;
+      } else if (s == "down") {
+        p.state = PartitionState::kDown;
+      } else if (s == "drain") {
+        p.state = PartitionState::kDrain;
+      } else if (s == "inactive") {
+        p.state = PartitionState::kInactive;
+      } else {
+        return Expected(it->second, "up, down, drain or inactive");
+      }
+      p.up = p.state == PartitionState::kUp || p.state == PartitionState::kDrain;
     }
     if (it = m.find("max_time"); it != m.end()) {
       DROVER_RETURN_IF_ERROR(ReadTimeLimit(it->second, p.max_time_minutes));
@@ -587,6 +788,23 @@ Status Parser::ParsePartitions(const Field& f, Config& c) {
                          FormatTimeLimit(p.max_time_minutes) + "), got " +
                          Describe(it->second.value));
       }
+    }
+    if (it = m.find("max_nodes"); it != m.end()) {
+      uint64_t n = 0;
+      DROVER_RETURN_IF_ERROR(ReadUint(it->second, 1, std::numeric_limits<uint32_t>::max(),
+                                      "a positive integer", n));
+      p.max_nodes = static_cast<uint32_t>(n);
+    }
+    if (it = m.find("allow_users"); it != m.end()) {
+      DROVER_RETURN_IF_ERROR(ReadNameList(it->second, "a user name", p.allow_users));
+    }
+    if (it = m.find("allow_groups"); it != m.end()) {
+      DROVER_RETURN_IF_ERROR(ReadNameList(it->second, "a group name", p.allow_groups));
+    }
+    if (it = m.find("priority_tier"); it != m.end()) {
+      uint64_t n = 0;
+      DROVER_RETURN_IF_ERROR(ReadUint(it->second, 0, 65535, "a non-negative integer", n));
+      p.priority_tier = static_cast<uint32_t>(n);
     }
     c.partitions.push_back(std::move(p));
   }

@@ -21,22 +21,44 @@ inline constexpr uint16_t kDefaultCtldPort = 7817;
 inline constexpr uint16_t kDefaultNodedPort = 7818;
 inline constexpr const char* kDefaultConfigPath = "/etc/drover/drover.yaml";
 
+// One kind of core on a node: "big"/"little" on an RK3588, "default" for `cpus: N`.
+struct CoreKindConfig {
+  std::string kind;
+  std::vector<uint32_t> cpu_ids;  // OS CPU ids, ascending
+  uint32_t capacity = 0;          // relative speed (as Linux cpu_capacity); 0 = not given
+};
+
+inline constexpr const char* kDefaultCoreKind = "default";
+
 struct NodeConfig {
   std::string name;
   std::string address;   // defaults to name
   uint16_t port = kDefaultNodedPort;
-  uint32_t cpus = 0;
+  uint32_t cpus = 0;  // total cores (the sum over `cores`)
   uint64_t memory_mb = 0;
   std::vector<std::string> features;
+  // Never empty after parsing; `cpus: N` alone means N "default" cores with ids 0..N-1. (Last,
+  // so that older aggregate initializers still compile.)
+  std::vector<CoreKindConfig> cores;
 };
+
+enum class PartitionState { kUp, kDown, kDrain, kInactive };
 
 struct PartitionConfig {
   std::string name;
   std::vector<std::string> nodes;  // expanded, in config order
   bool is_default = false;
+  // Derived from `state` by the parser: jobs may start (up or drain). Kept for the code written
+  // before drain and inactive existed; a hand-built config with up == false and state kUp means
+  // down.
   bool up = true;
   uint32_t max_time_minutes = 0;      // 0 = unlimited
   uint32_t default_time_minutes = 0;  // 0 = max_time (or unlimited)
+  PartitionState state = PartitionState::kUp;
+  uint32_t max_nodes = 0;             // per job; 0 = unlimited
+  std::vector<std::string> allow_users;   // empty (with allow_groups empty) = everybody
+  std::vector<std::string> allow_groups;
+  uint32_t priority_tier = 0;
 };
 
 struct Config {
@@ -67,6 +89,19 @@ struct Config {
   uint32_t min_job_age_s = 300;        // finished jobs stay in squeue -t all
   uint64_t default_mem_per_cpu_mb = 512;
   bool allow_root_jobs = false;
+  // Priority (sched/priority.h): weight x factor, each factor in [0, 1].
+  uint32_t priority_weight_age = 1000;
+  uint32_t priority_weight_fairshare = 10000;
+  uint32_t priority_weight_job_size = 1000;
+  uint32_t priority_weight_partition = 1000;
+  uint32_t priority_max_age_s = 7 * 24 * 3600;
+  uint32_t fairshare_half_life_s = 7 * 24 * 3600;
+  bool backfill = true;
+  uint32_t reservations = 1;  // waiting jobs that backfill must not delay
+
+  // Every core kind any node has, fastest first: the top-level `kinds` list if given, else by
+  // capacity (highest first), then name.
+  std::vector<std::string> cpu_kinds;
 
   std::vector<NodeConfig> nodes;          // expanded, one per node, config order
   std::vector<PartitionConfig> partitions;

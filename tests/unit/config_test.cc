@@ -214,8 +214,8 @@ TEST(ConfigTest, BadOrZeroMemoryIsAnError) {
 
 TEST(ConfigTest, MissingRequiredNodeKeys) {
   EXPECT_EQ(ErrorOf("controller: {host: c}\nnodes:\n  - {names: n1, memory: 1G}\n"),
-            "test.yaml:3:5: nodes[0].cpus: expected a positive integer, got nothing (the key is "
-            "missing)");
+            "test.yaml:3:5: nodes[0].cpus: expected a positive integer (or cores by kind under "
+            "\"cores\"), got nothing (the key is missing)");
   EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nnodes:\n  - {cpus: 1, memory: 1G}\n"),
                          "test.yaml:3:5: nodes[0].names: expected a hostlist"));
   EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nnodes:\n  - {names: n1, cpus: 1}\n"),
@@ -319,8 +319,9 @@ TEST(ConfigTest, DuplicatePartitionNameIsAnError) {
 }
 
 TEST(ConfigTest, PartitionStateAndTimes) {
-  EXPECT_EQ(ErrorOf(WithNodes("partitions:\n  - {name: a, nodes: n1, state: drain}\n")),
-            "test.yaml:5:33: partitions[0].state: expected up or down, got \"drain\"");
+  EXPECT_EQ(ErrorOf(WithNodes("partitions:\n  - {name: a, nodes: n1, state: closed}\n")),
+            "test.yaml:5:33: partitions[0].state: expected up, down, drain or inactive, got "
+            "\"closed\"");
   const std::string bad_time =
       ErrorOf(WithNodes("partitions:\n  - {name: a, nodes: n1, max_time: soon}\n"));
   EXPECT_TRUE(StartsWith(bad_time,
@@ -337,6 +338,113 @@ TEST(ConfigTest, PartitionStateAndTimes) {
   ASSERT_EQ(c.partitions.size(), 1u);
   EXPECT_EQ(c.partitions[0].max_time_minutes, 36u * 60);
   EXPECT_EQ(c.partitions[0].default_time_minutes, 90u);
+}
+
+// A node may describe its cores by kind; `kinds` orders them fastest first.
+TEST(ConfigTest, CoresByKindWithKindsList) {
+  Config c = Parse(
+      "controller: {host: c}\nkinds: [big, little]\nnodes:\n"
+      "  - {names: \"rk[1-2]\", cores: {little: \"0-3\", big: \"4-7\"}, memory: 15G}\n"
+      "  - {names: x1, cpus: 4, memory: 1G}\n");
+  ASSERT_EQ(c.nodes.size(), 3u);
+  EXPECT_EQ(c.nodes[0].cpus, 8u);
+  ASSERT_EQ(c.nodes[0].cores.size(), 2u);
+  EXPECT_EQ(c.nodes[0].cores[0].kind, "little");
+  EXPECT_EQ(c.nodes[0].cores[0].cpu_ids, (std::vector<uint32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(c.nodes[1].cores[1].kind, "big");
+  EXPECT_EQ(c.nodes[1].cores[1].cpu_ids, (std::vector<uint32_t>{4, 5, 6, 7}));
+  // `cpus: N` stays the shorthand for N cores of the kind "default".
+  ASSERT_EQ(c.nodes[2].cores.size(), 1u);
+  EXPECT_EQ(c.nodes[2].cores[0].kind, kDefaultCoreKind);
+  EXPECT_EQ(c.nodes[2].cores[0].cpu_ids, (std::vector<uint32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(c.cpu_kinds, (std::vector<std::string>{"big", "little", "default"}));
+}
+
+// Without `kinds`, a per-kind capacity orders them (highest first), then the name.
+TEST(ConfigTest, CoresByKindOrderedByCapacity) {
+  Config c = Parse(
+      "controller: {host: c}\nnodes:\n"
+      "  - names: n1\n    memory: 1G\n    cpus: 8\n    cores:\n"
+      "      little: {cpus: \"0-3\", capacity: 414}\n"
+      "      big: {cpus: \"4,5,6-7\", capacity: 1024}\n");
+  EXPECT_EQ(c.cpu_kinds, (std::vector<std::string>{"big", "little"}));
+  EXPECT_EQ(c.nodes[0].cores[1].capacity, 1024u);
+  EXPECT_EQ(Parse("controller: {host: c}\nnodes:\n"
+                  "  - {names: n1, memory: 1G, cores: {b: \"1\", a: \"0\"}}\n")
+                .cpu_kinds,
+            (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ConfigTest, BadCoresAreErrors) {
+  const std::string head = "controller: {host: c}\nnodes:\n  - {names: n1, memory: 1G, ";
+  EXPECT_EQ(ErrorOf(head + "cores: {big: \"4-\"}}\n"),
+            "test.yaml:3:42: nodes[0].cores.big: expected CPU ids such as \"0-3\" or "
+            "\"0,2,4-7\", got \"4-\"");
+  EXPECT_EQ(ErrorOf(head + "cores: {big: \"0-3\", little: \"3-4\"}}\n"),
+            "test.yaml:3:57: nodes[0].cores.little: expected CPU ids no other kind has, got CPU 3 "
+            "again");
+  EXPECT_EQ(ErrorOf(head + "cpus: 4, cores: {big: \"0-7\"}}\n"),
+            "test.yaml:3:35: nodes[0].cpus: expected the number of CPU ids under cores (8), got "
+            "\"4\"");
+  EXPECT_EQ(ErrorOf(head + "cores: {big: {cpus: \"0\", speed: 3}}}\n"),
+            "test.yaml:3:54: nodes[0].cores.big.speed: expected one of the keys cpus, capacity, "
+            "got unknown key \"speed\"");
+  EXPECT_EQ(ErrorOf("controller: {host: c}\nkinds: [big]\nnodes:\n"
+                    "  - {names: n1, memory: 1G, cores: {big: \"0\", little: \"1\"}}\n"),
+            "test.yaml:2:8: kinds: expected every core kind the nodes use, fastest first, got a "
+            "list without \"little\"");
+}
+
+// Partitions: the four Slurm states, node limit, allowed users and groups, priority tier.
+TEST(ConfigTest, PartitionLimitsAndAccess) {
+  Config c = Parse(WithNodes(
+      "partitions:\n"
+      "  - {name: a, nodes: n1, state: DRAIN, max_nodes: 2, allow_users: [alice, bob],"
+      " allow_groups: [hpc], priority_tier: 5}\n"
+      "  - {name: b, nodes: n2, state: inactive}\n"
+      "  - {name: c, nodes: n2}\n"));
+  ASSERT_EQ(c.partitions.size(), 3u);
+  const PartitionConfig& a = c.partitions[0];
+  EXPECT_EQ(a.state, PartitionState::kDrain);
+  EXPECT_TRUE(a.up);  // drain still starts the queued jobs
+  EXPECT_EQ(a.max_nodes, 2u);
+  EXPECT_EQ(a.allow_users, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(a.allow_groups, (std::vector<std::string>{"hpc"}));
+  EXPECT_EQ(a.priority_tier, 5u);
+  EXPECT_EQ(c.partitions[1].state, PartitionState::kInactive);
+  EXPECT_FALSE(c.partitions[1].up);
+  EXPECT_EQ(c.partitions[2].state, PartitionState::kUp);
+  EXPECT_EQ(c.partitions[2].max_nodes, 0u);
+  EXPECT_TRUE(c.partitions[2].allow_users.empty());
+  EXPECT_EQ(ErrorOf(WithNodes("partitions:\n  - {name: a, nodes: n1, max_nodes: 0}\n")),
+            "test.yaml:5:37: partitions[0].max_nodes: expected a positive integer between 1 and "
+            "4294967295, got \"0\"");
+  EXPECT_EQ(ErrorOf(WithNodes("partitions:\n  - {name: a, nodes: n1, allow_users: alice}\n")),
+            "test.yaml:5:39: partitions[0].allow_users: expected a list of a user name, got "
+            "\"alice\"");
+}
+
+// Scheduling gains priority weights, the fair-share half-life and backfill settings.
+TEST(ConfigTest, SchedulingPriorityAndBackfill) {
+  Config d = Parse("controller: {host: c}\n");
+  EXPECT_EQ(d.priority_weight_fairshare, 10000u);
+  EXPECT_EQ(d.fairshare_half_life_s, 7u * 24 * 3600);
+  EXPECT_TRUE(d.backfill);
+  EXPECT_EQ(d.reservations, 1u);
+  Config c = Parse(
+      "controller: {host: c}\nscheduling: {priority_weight_age: 1, priority_weight_fairshare: 2,"
+      " priority_weight_job_size: 3, priority_weight_partition: 4, priority_max_age: 3600,"
+      " fairshare_half_life: 86400, backfill: false, reservations: 3}\n");
+  EXPECT_EQ(c.priority_weight_age, 1u);
+  EXPECT_EQ(c.priority_weight_fairshare, 2u);
+  EXPECT_EQ(c.priority_weight_job_size, 3u);
+  EXPECT_EQ(c.priority_weight_partition, 4u);
+  EXPECT_EQ(c.priority_max_age_s, 3600u);
+  EXPECT_EQ(c.fairshare_half_life_s, 86400u);
+  EXPECT_FALSE(c.backfill);
+  EXPECT_EQ(c.reservations, 3u);
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nscheduling: {reservations: 0}\n"),
+                         "test.yaml:2:28: scheduling.reservations: expected a positive integer"));
 }
 
 TEST(ConfigTest, DurationsAreIntegerSeconds) {
@@ -369,7 +477,7 @@ TEST(ConfigTest, WrongShapesAreErrors) {
   EXPECT_EQ(ErrorOf("- a\n- b\n"),
             "test.yaml:1:1: document: expected a mapping with keys cluster, controller, state_dir, "
             "spool_dir, log_dir, auth_socket, key_file, tls, timeouts, credentials, limits, "
-            "scheduling, nodes, partitions, got a list");
+            "scheduling, kinds, nodes, partitions, got a list");
   EXPECT_EQ(ErrorOf("controller: {host: c}\nscheduling: {allow_root_jobs: maybe}\n"),
             "test.yaml:2:31: scheduling.allow_root_jobs: expected true or false, got \"maybe\"");
   EXPECT_EQ(ErrorOf("controller: {host: c}\nstate_dir:\n"),
@@ -493,9 +601,17 @@ TEST(ConfigTest, ForHostSubstitutesEveryPercentN) {
 
 TEST(ConfigTest, FindersOnAHandBuiltConfig) {
   Config c;
-  c.nodes.push_back(NodeConfig{"n1", "n1", kDefaultNodedPort, 1, 1, {}});
-  c.partitions.push_back(PartitionConfig{"a", {"n1"}, false, true, 0, 0});
-  c.partitions.push_back(PartitionConfig{"b", {"n1"}, false, true, 0, 0});
+  NodeConfig n;
+  n.name = n.address = "n1";
+  n.cpus = 1;
+  n.memory_mb = 1;
+  c.nodes.push_back(n);
+  for (const char* name : {"a", "b"}) {
+    PartitionConfig p;
+    p.name = name;
+    p.nodes = {"n1"};
+    c.partitions.push_back(p);
+  }
   ASSERT_NE(c.FindNode("n1"), nullptr);
   EXPECT_EQ(c.FindNode("n2"), nullptr);
   ASSERT_NE(c.FindPartition("b"), nullptr);
