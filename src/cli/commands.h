@@ -17,6 +17,10 @@ int RunSinfo(const Args& args);
 int RunInfo(const Args& args);                             // drover info
 int RunScancel(const Args& args);
 int RunCancel(const Args& args);                           // drover cancel
+int RunSacct(const Args& args);
+int RunAcct(const Args& args);                             // drover acct
+int RunScontrol(const Args& args);
+int RunControl(const Args& args);                          // drover control
 int RunKeygen(const Args& args);
 int RunLocal(const Args& args);                            // drover local ...
 

@@ -17,11 +17,13 @@ const char* kUsage =
     "  queue    show pending and running jobs (like squeue)\n"
     "  info     show nodes and partitions (like sinfo)\n"
     "  cancel   cancel jobs (like scancel)\n"
+    "  acct     accounting: finished and running jobs (like sacct)\n"
+    "  control  show jobs, nodes, partitions; hold, release, requeue (like scontrol)\n"
     "  keygen   make the cluster key, CA and host certificates\n"
     "  local    run a whole cluster on this machine (up, down, status, kill, start)\n"
     "\n"
     "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, squeue,\n"
-    "sinfo and scancel are the same program and behave as Slurm's do.\n";
+    "sinfo, scancel, sacct and scontrol are the same program and behave as Slurm's do.\n";
 
 std::string Basename(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   if (self == "squeue") return RunSqueue(args);
   if (self == "sinfo") return RunSinfo(args);
   if (self == "scancel") return RunScancel(args);
+  if (self == "sacct") return RunSacct(args);
+  if (self == "scontrol") return RunScontrol(args);
 
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::cout << kUsage;
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
   if (command == "queue") return RunQueue(rest);
   if (command == "info") return RunInfo(rest);
   if (command == "cancel") return RunCancel(rest);
+  if (command == "acct") return RunAcct(rest);
+  if (command == "control") return RunControl(rest);
   if (command == "keygen") return RunKeygen(rest);
   if (command == "local") return RunLocal(rest);
   // The Slurm names also work as subcommands: `drover sbatch ...`.
@@ -61,6 +67,8 @@ int main(int argc, char** argv) {
   if (command == "squeue") return RunSqueue(rest);
   if (command == "sinfo") return RunSinfo(rest);
   if (command == "scancel") return RunScancel(rest);
+  if (command == "sacct") return RunSacct(rest);
+  if (command == "scontrol") return RunScontrol(rest);
   std::cerr << "drover: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

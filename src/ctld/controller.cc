@@ -153,8 +153,11 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
   DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToRequest(job), ToSnapshot(*part), totals,
                                               {config_.default_mem_per_cpu_mb}));
   ++next_job_id_;
-  jobs_.emplace(job.id, std::move(job));
-  return jobs_.rbegin()->first;
+  job.durable = false;
+  const uint64_t id = job.id;
+  jobs_.emplace(id, std::move(job));
+  MarkDirty(id);
+  return id;
 }
 
 std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& ids, int32_t signal,
@@ -180,12 +183,19 @@ std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& id
       results.push_back(r);
       continue;
     }
+    if (!job.durable) {
+      r.set_code(v1::ERROR_CODE_NOT_FOUND);
+      r.set_message("invalid job id specified");
+      results.push_back(r);
+      continue;
+    }
     if (job.state == JobState::kPending) {
       if (signal != 0) {
         r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
         r.set_message("job is pending execution: there is no process to signal");
       } else {
         FinishJob(job, JobState::kCancelled, "None");
+        MarkDirty(id);
       }
       results.push_back(r);
       continue;
@@ -193,7 +203,11 @@ std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& id
     // Running: the node delivers the signal. A cancel shows as CANCELLED at once; the cores
     // stay allocated until the node confirms every process is gone.
     actions->push_back({job.allocation.front().node, id, signal});
-    if (signal == 0) FinishJob(job, JobState::kCancelled, "None");
+    if (signal == 0) {
+      FinishJob(job, JobState::kCancelled, "None");
+      job.requeue_pending = false;
+      MarkDirty(id);
+    }
     results.push_back(r);
   }
   return results;
@@ -239,9 +253,13 @@ std::vector<uint64_t> Controller::Reconcile(const std::string& node,
     auto it = jobs_.find(id);
     // A cancelled job is unwanted too: repeating the cancel covers a lost signal request.
     const bool wanted = it != jobs_.end() && it->second.holds_resources &&
-                        !IsFinished(it->second.state) && !it->second.allocation.empty() &&
-                        it->second.allocation.front().node == node;
-    if (!wanted) unwanted.push_back(id);
+                        !IsFinished(it->second.state) && !it->second.requeue_pending &&
+                        !it->second.allocation.empty() && it->second.allocation.front().node == node;
+    if (!wanted) {
+      unwanted.push_back(id);
+    } else {
+      it->second.confirmed = true;
+    }
   }
   return unwanted;
 }
@@ -253,6 +271,20 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   if (job.allocation.empty() || job.allocation.front().node != request.node()) {
     return Status::PermissionDenied("job " + std::to_string(job.id) + " does not run on node " +
                                     request.node());
+  }
+  MarkDirty(job.id);
+  if (job.requeue_pending) {
+    // The old instance is gone: the job waits for its next run.
+    ReleaseResources(job);
+    job.requeue_pending = false;
+    job.state = JobState::kPending;
+    job.reason = job.hold_after_requeue ? "JobHeldUser" : "None";
+    job.spec.set_hold(job.hold_after_requeue);
+    job.hold_after_requeue = false;
+    job.allocation.clear();
+    job.start_time = job.end_time = 0;
+    ++job.requeue_count;
+    return Status::Ok();
   }
   job.exit_code = request.exit_code();
   job.exit_signal = request.exit_signal();
@@ -275,6 +307,18 @@ void Controller::LaunchFailed(uint64_t job_id, const std::string& node, const St
     FinishJob(job, JobState::kFailed, "launch failed on " + node + ": " + why.message());
   }
   ReleaseResources(job);
+  MarkDirty(job_id);
+}
+
+void Controller::RevertStart(uint64_t job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.state != JobState::kRunning) return;
+  JobRecord& job = it->second;
+  ReleaseResources(job);
+  job.state = JobState::kPending;
+  job.reason = "StateNotSaved";
+  job.allocation.clear();
+  job.start_time = 0;
 }
 
 std::vector<LaunchAction> Controller::Schedule() {
@@ -293,7 +337,7 @@ std::vector<LaunchAction> Controller::Schedule() {
   for (const auto& p : config_.partitions) partitions.push_back(ToSnapshot(p));
   std::vector<sched::JobRequest> pending;
   for (const auto& [id, job] : jobs_) {
-    if (job.state == JobState::kPending && !job.spec.hold()) pending.push_back(ToRequest(job));
+    if (job.state == JobState::kPending && !job.spec.hold() && job.durable) pending.push_back(ToRequest(job));
   }
   if (pending.empty()) return {};
 
@@ -307,6 +351,7 @@ std::vector<LaunchAction> Controller::Schedule() {
     job.start_time = Now();
     job.allocation = start.nodes;
     job.holds_resources = true;
+    MarkDirty(job.id);
     for (const auto& a : start.nodes) {
       nodes_[a.node].alloc_cpus += a.cpus;
       nodes_[a.node].alloc_memory_mb += a.memory_mb;
@@ -329,6 +374,17 @@ void Controller::Tick() {
       if (!uses_node || !job.holds_resources) continue;
       if (!IsFinished(job.state)) FinishJob(job, JobState::kNodeFail, "NodeDown");
       ReleaseResources(job);
+      MarkDirty(id);
+    }
+  }
+  // After a restart, running jobs that no node has reported within the grace period are lost.
+  if (grace_until_ != MonotonicTime{} && now >= grace_until_) {
+    grace_until_ = MonotonicTime{};
+    for (auto& [id, job] : jobs_) {
+      if (job.state != JobState::kRunning || job.confirmed) continue;
+      FinishJob(job, JobState::kNodeFail, "JobLostAtRestart");
+      ReleaseResources(job);
+      MarkDirty(id);
     }
   }
   const int64_t cutoff = Now() - static_cast<int64_t>(config_.min_job_age_s);
@@ -367,6 +423,7 @@ v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request)
   std::set<int> states;
   for (int s : request.states()) states.insert(s);
   for (const auto& [id, job] : jobs_) {
+    if (!job.durable) continue;
     if (!ids.empty() && !ids.count(id)) continue;
     if (!users.empty() && !users.count(job.owner.user) && !users.count(std::to_string(job.owner.uid))) continue;
     if (!parts.empty() && !parts.count(job.partition)) continue;
@@ -421,7 +478,7 @@ const NodeRecord* Controller::FindNode(const std::string& name) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) const {
+void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   out->set_job_id(job.id);
   *out->mutable_spec() = job.spec;
   out->mutable_spec()->clear_script();
@@ -456,6 +513,218 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) const {
   out->set_exit_signal(job.exit_signal);
   out->set_partition(job.partition);
   out->set_time_limit_minutes(job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes);
+  out->set_requeue_count(job.requeue_count);
+  *out->mutable_usage() = job.usage;
+  out->set_held(job.spec.hold());
+}
+
+void Controller::FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out) {
+  FillJobInfo(FromStored(job), out);
+}
+
+v1::StoredJob Controller::ToStored(const JobRecord& job) {
+  v1::StoredJob s;
+  s.set_job_id(job.id);
+  *s.mutable_spec() = job.spec;
+  s.set_uid(job.owner.uid);
+  s.set_gid(job.owner.gid);
+  for (uint32_t g : job.owner.groups) s.add_groups(g);
+  s.set_user(job.owner.user);
+  s.set_submit_host(job.owner.host);
+  s.set_state(ToProto(job.state));
+  s.set_reason(job.reason);
+  s.set_partition(job.partition);
+  s.set_time_limit_minutes(job.time_limit_minutes);
+  s.set_submit_time(job.submit_time);
+  s.set_start_time(job.start_time);
+  s.set_end_time(job.end_time);
+  for (const auto& a : job.allocation) {
+    auto* pa = s.add_allocation();
+    pa->set_node(a.node);
+    pa->set_cpus(a.cpus);
+    pa->set_memory_mb(a.memory_mb);
+    pa->set_tasks(a.tasks);
+  }
+  s.set_holds_resources(job.holds_resources);
+  s.set_exit_code(job.exit_code);
+  s.set_exit_signal(job.exit_signal);
+  s.set_requeue_count(job.requeue_count);
+  s.set_requeue_pending(job.requeue_pending);
+  s.set_held_by_admin(job.held_by_admin);
+  s.set_hold_after_requeue(job.hold_after_requeue);
+  *s.mutable_usage() = job.usage;
+  return s;
+}
+
+JobRecord Controller::FromStored(const v1::StoredJob& s) {
+  JobRecord job;
+  job.id = s.job_id();
+  job.spec = s.spec();
+  job.owner.uid = s.uid();
+  job.owner.gid = s.gid();
+  job.owner.groups.assign(s.groups().begin(), s.groups().end());
+  job.owner.user = s.user();
+  job.owner.host = s.submit_host();
+  job.state = FromProto(s.state()).value_or(JobState::kFailed);
+  job.reason = s.reason();
+  job.partition = s.partition();
+  job.time_limit_minutes = s.time_limit_minutes();
+  job.submit_time = s.submit_time();
+  job.start_time = s.start_time();
+  job.end_time = s.end_time();
+  for (const auto& a : s.allocation()) {
+    job.allocation.push_back({a.node(), a.cpus(), a.memory_mb(), a.tasks()});
+  }
+  job.holds_resources = s.holds_resources();
+  job.exit_code = s.exit_code();
+  job.exit_signal = s.exit_signal();
+  job.requeue_count = s.requeue_count();
+  job.requeue_pending = s.requeue_pending();
+  job.held_by_admin = s.held_by_admin();
+  job.hold_after_requeue = s.hold_after_requeue();
+  job.usage = s.usage();
+  return job;
+}
+
+StoreBatch Controller::TakeBatch() {
+  StoreBatch batch;
+  for (uint64_t id : dirty_) {
+    auto it = jobs_.find(id);
+    if (it != jobs_.end()) batch.jobs.push_back(ToStored(it->second));
+  }
+  dirty_.clear();
+  if (next_job_id_ != stored_next_job_id_) {
+    batch.next_job_id = next_job_id_;
+    stored_next_job_id_ = next_job_id_;
+  }
+  return batch;
+}
+
+void Controller::SubmitCommitted(uint64_t job_id, const Status& status) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  if (status.ok()) {
+    it->second.durable = true;
+  } else {
+    jobs_.erase(it);  // never acknowledged, so never accepted
+  }
+}
+
+void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
+  next_job_id_ = std::max(next_job_id_, state.next_job_id);
+  stored_next_job_id_ = next_job_id_;
+  for (const auto* list : {&state.unfinished, &state.recently_finished}) {
+    for (const auto& stored : *list) {
+      JobRecord job = FromStored(stored);
+      next_job_id_ = std::max(next_job_id_, job.id + 1);
+      if (job.holds_resources) {
+        for (const auto& a : job.allocation) {
+          auto n = nodes_.find(a.node);
+          if (n == nodes_.end()) continue;
+          n->second.alloc_cpus += a.cpus;
+          n->second.alloc_memory_mb += a.memory_mb;
+        }
+        job.confirmed = false;
+      }
+      jobs_[job.id] = std::move(job);
+    }
+  }
+  grace_until_ = clock_.MonotonicNow() + grace;
+}
+
+std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
+                                                  const std::vector<uint64_t>& ids,
+                                                  const Identity& who,
+                                                  std::vector<SignalAction>* actions) {
+  std::vector<v1::CancelResult> results;
+  for (uint64_t id : ids) {
+    v1::CancelResult r;
+    r.set_job_id(id);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.durable) {
+      r.set_code(v1::ERROR_CODE_NOT_FOUND);
+      r.set_message("invalid job id specified");
+      results.push_back(r);
+      continue;
+    }
+    JobRecord& job = it->second;
+    const bool is_root = who.uid == 0;
+    if (!is_root && who.uid != job.owner.uid) {
+      r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+      r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
+      results.push_back(r);
+      continue;
+    }
+    auto refuse = [&](const std::string& why) {
+      r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+      r.set_message(why);
+    };
+    switch (action) {
+      case v1::CONTROL_ACTION_HOLD:
+        if (job.state != JobState::kPending) {
+          refuse("job is not pending: only pending jobs can be held");
+          break;
+        }
+        job.spec.set_hold(true);
+        job.held_by_admin = is_root && who.uid != job.owner.uid;
+        job.reason = job.held_by_admin ? "JobHeldAdmin" : "JobHeldUser";
+        MarkDirty(id);
+        break;
+      case v1::CONTROL_ACTION_RELEASE:
+        if (job.state != JobState::kPending || !job.spec.hold()) {
+          refuse("job is not held");
+          break;
+        }
+        if (job.held_by_admin && !is_root) {
+          r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+          r.set_message("job was held by an administrator; only root can release it");
+          break;
+        }
+        job.spec.set_hold(false);
+        job.held_by_admin = false;
+        job.reason = "None";
+        MarkDirty(id);
+        break;
+      case v1::CONTROL_ACTION_REQUEUE:
+      case v1::CONTROL_ACTION_REQUEUE_HOLD: {
+        const bool hold = action == v1::CONTROL_ACTION_REQUEUE_HOLD;
+        if (job.state == JobState::kPending) {
+          if (hold) {
+            job.spec.set_hold(true);
+            job.reason = "JobHeldUser";
+            MarkDirty(id);
+          } else {
+            refuse("job is pending: there is nothing to requeue");
+          }
+          break;
+        }
+        if (job.state == JobState::kRunning || job.holds_resources) {
+          // Stop the running instance; the job returns to pending when the node confirms.
+          if (!job.requeue_pending) actions->push_back({job.allocation.front().node, id, 0});
+          job.requeue_pending = true;
+          job.hold_after_requeue = hold;
+          if (job.state != JobState::kRunning) job.state = JobState::kRunning;
+          job.reason = "Requeued";
+          MarkDirty(id);
+          break;
+        }
+        // Finished: run it again.
+        job.state = JobState::kPending;
+        job.reason = hold ? "JobHeldUser" : "None";
+        job.spec.set_hold(hold);
+        job.allocation.clear();
+        job.start_time = job.end_time = 0;
+        job.exit_code = job.exit_signal = 0;
+        ++job.requeue_count;
+        MarkDirty(id);
+        break;
+      }
+      default:
+        refuse("unknown control action");
+    }
+    results.push_back(r);
+  }
+  return results;
 }
 
 v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {

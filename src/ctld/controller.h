@@ -9,6 +9,7 @@
 // The job spec is kept in its wire form (v1::JobSpec) because ctld only stores and forwards it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@
 #include "common/job.h"
 #include "common/status.h"
 #include "ctld/sched/scheduler.h"
+#include "ctld/store/store.h"
 #include "drover/v1/drover.pb.h"
 
 namespace drover::ctld {
@@ -48,6 +50,13 @@ struct JobRecord {
   bool holds_resources = false;  // true from start until the node reports the end
   int32_t exit_code = 0;
   int32_t exit_signal = 0;
+  uint32_t requeue_count = 0;
+  bool requeue_pending = false;     // the running instance is being stopped to requeue
+  bool hold_after_requeue = false;
+  bool held_by_admin = false;
+  bool durable = true;              // false until the submission's commit succeeded
+  bool confirmed = true;            // false for a running job reloaded at start until its node reports it
+  v1::JobUsage usage;
 };
 
 struct NodeRecord {
@@ -100,7 +109,26 @@ class Controller {
   void LaunchFailed(uint64_t job_id, const std::string& node, const Status& why);
 
   // Runs a scheduling pass; started jobs become RUNNING and their launches are returned.
+  // Launch them only once the batch that records the start is durable.
   std::vector<LaunchAction> Schedule();
+  // The start of `job_id` could not be made durable: it goes back to pending.
+  void RevertStart(uint64_t job_id);
+
+  // hold, release, requeue (and requeue-hold). Owners may hold and release their own jobs;
+  // a hold by root on another user's job is an admin hold that only root releases.
+  std::vector<v1::CancelResult> Control(v1::ControlAction action, const std::vector<uint64_t>& ids,
+                                        const Identity& who, std::vector<SignalAction>* actions);
+
+  // Durability. Every change to a job marks it dirty; TakeBatch() hands the dirty jobs (and
+  // the id sequence) to the store. A submission is visible and schedulable only after
+  // SubmitCommitted(id, OK); on failure it is forgotten, as it was never acknowledged.
+  StoreBatch TakeBatch();
+  void SubmitCommitted(uint64_t job_id, const Status& status);
+  // Loads the state saved before a restart. Running jobs are held as running until their node
+  // reports them or `grace` passes (then NODE_FAIL). REQUIRES: before any other call.
+  void Restore(const StoredState& state, std::chrono::seconds grace);
+
+  static void FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out);
   // Periodic housekeeping: nodes that stopped heartbeating go DOWN (their jobs NODE_FAIL),
   // finished jobs older than min_job_age are dropped.
   void Tick();
@@ -116,7 +144,10 @@ class Controller {
   void FinishJob(JobRecord& job, JobState state, const std::string& reason);
   void ReleaseResources(JobRecord& job);
   std::vector<uint64_t> Reconcile(const std::string& node, const std::vector<uint64_t>& reported);
-  void FillJobInfo(const JobRecord& job, v1::JobInfo* out) const;
+  static void FillJobInfo(const JobRecord& job, v1::JobInfo* out);
+  void MarkDirty(uint64_t id) { dirty_.insert(id); }
+  static v1::StoredJob ToStored(const JobRecord& job);
+  static JobRecord FromStored(const v1::StoredJob& stored);
   v1::LaunchJobRequest MakeLaunch(const JobRecord& job) const;
 
   Config config_;
@@ -124,6 +155,9 @@ class Controller {
   uint64_t next_job_id_ = 1;
   std::map<uint64_t, JobRecord> jobs_;  // ordered by id = submission order
   std::map<std::string, NodeRecord> nodes_;
+  std::set<uint64_t> dirty_;
+  uint64_t stored_next_job_id_ = 0;
+  MonotonicTime grace_until_{};
 };
 
 }  // namespace drover::ctld

@@ -10,6 +10,7 @@
 #include "common/tls.h"
 #include "ctld/controller.h"
 #include "ctld/server.h"
+#include "ctld/store/store.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"drover-ctld: the drover controller daemon"};
@@ -51,7 +52,24 @@ int main(int argc, char** argv) {
   asio::io_context io;
   drover::RealClock clock;
   drover::ctld::Controller controller(*config, clock);
-  drover::ctld::CtldServer server(io, controller, *key, *server_tls, *client_tls, clock);
+  auto store = drover::ctld::OpenSqliteStore(
+      config->state_dir, [&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+  if (!store.ok()) {
+    std::cerr << "drover-ctld: " << store.status().message() << "\n";
+    return 1;
+  }
+  const int64_t keep_since = drover::ToUnixSeconds(clock.SystemNow()) - config->min_job_age_s;
+  auto saved = (*store)->Load(keep_since);
+  if (!saved.ok()) {
+    std::cerr << "drover-ctld: " << saved.status().message() << "\n";
+    return 1;
+  }
+  // Nodes re-register within a heartbeat or two; a running job none of them reports by the
+  // node timeout is gone.
+  controller.Restore(*saved, std::chrono::seconds(config->node_timeout_s));
+  spdlog::info("state loaded from {}: {} unfinished jobs, next job id {}", config->state_dir,
+               saved->unfinished.size(), saved->next_job_id);
+  drover::ctld::CtldServer server(io, controller, **store, *key, *server_tls, *client_tls, clock);
   if (auto s = server.Start(port); !s.ok()) {
     std::cerr << "drover-ctld: " << s.message() << "\n";
     return 1;

@@ -26,11 +26,12 @@ v1::Body AckBody() {
 
 }  // namespace
 
-CtldServer::CtldServer(asio::io_context& io, Controller& controller, ClusterKey key,
+CtldServer::CtldServer(asio::io_context& io, Controller& controller, Store& store, ClusterKey key,
                        std::shared_ptr<asio::ssl::context> server_tls,
                        std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock)
     : io_(io),
       controller_(controller),
+      store_(store),
       clock_(clock),
       verifier_({key}, VerifierOptions{controller.config().clock_skew_s}),
       client_tls_(std::move(client_tls)),
@@ -82,6 +83,9 @@ void CtldServer::ArmTimer() {
   timer_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     controller_.Tick();
+    CommitThen([](const Status& s) {
+      if (!s.ok()) spdlog::error("could not save job state changes: {}", s.message());
+    });
     RequestSchedule();
     ArmTimer();
   });
@@ -158,19 +162,35 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       if (Status s = controller_.JobFinished(r); !s.ok()) return fail(s);
       spdlog::info("job {} ended on {}: exit {} signal {}", r.job_id(), r.node(), r.exit_code(),
                    r.exit_signal());
-      reply = AckBody();
-      RequestSchedule();
-      break;
+      // Acknowledged only once recorded: the node keeps the result until then.
+      CommitThen([this, request, respond](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, s));
+        respond(MakeReply(request, AckBody()));
+        RequestSchedule();
+      });
+      return;
     }
     case v1::Body::kSubmitJob: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());
       auto id = controller_.Submit(body->submit_job().spec(), *who);
       if (!id.ok()) return fail(id.status());
-      spdlog::info("job {} submitted by {} ({})", *id, who->user, who->uid);
-      reply.mutable_submit_job_response()->set_job_id(*id);
-      RequestSchedule();
-      break;
+      const uint64_t job_id = *id;
+      const std::string user = who->user;
+      // No accepted job is ever lost: the id goes out only after the job is on disk.
+      CommitThen([this, request, respond, job_id, user](const Status& s) {
+        controller_.SubmitCommitted(job_id, s);
+        if (!s.ok()) {
+          spdlog::error("job submission by {} not saved: {}", user, s.message());
+          return respond(MakeErrorReply(request, Status(s.code(), "the controller could not save the job: " + s.message())));
+        }
+        spdlog::info("job {} submitted by {}", job_id, user);
+        v1::Body ok;
+        ok.mutable_submit_job_response()->set_job_id(job_id);
+        respond(MakeReply(request, ok));
+        RequestSchedule();
+      });
+      return;
     }
     case v1::Body::kCancelJob: {
       auto who = Authenticate(request);
@@ -182,7 +202,43 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       for (auto& res : results) *reply.mutable_cancel_job_response()->add_results() = res;
       if (results.empty()) reply.mutable_cancel_job_response();
       for (const auto& a : actions) Signal(a);
-      RequestSchedule();
+      CommitThen([this, request, respond, reply](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the cancel was not saved: " + s.message())));
+        respond(MakeReply(request, reply));
+        RequestSchedule();
+      });
+      return;
+    }
+    case v1::Body::kControlJob: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      const auto& r = body->control_job();
+      std::vector<SignalAction> actions;
+      auto results = controller_.Control(r.action(), {r.job_ids().begin(), r.job_ids().end()}, *who, &actions);
+      for (auto& res : results) *reply.mutable_control_job_response()->add_results() = res;
+      if (results.empty()) reply.mutable_control_job_response();
+      for (const auto& a : actions) Signal(a);
+      CommitThen([this, request, respond, reply](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the change was not saved: " + s.message())));
+        respond(MakeReply(request, reply));
+        RequestSchedule();
+      });
+      return;
+    }
+    case v1::Body::kQueryAcct: {
+      if (peer.cert_name.empty()) {
+        if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
+      }
+      const auto& r = body->query_acct();
+      AcctQuery q;
+      q.job_ids.assign(r.job_ids().begin(), r.job_ids().end());
+      q.users.assign(r.users().begin(), r.users().end());
+      q.start_after = r.start_after();
+      q.end_before = r.end_before();
+      auto jobs = store_.QueryJobs(q);
+      if (!jobs.ok()) return fail(jobs.status());
+      auto* out = reply.mutable_query_acct_response();
+      for (const auto& job : *jobs) Controller::FillJobInfo(job, out->add_jobs());
       break;
     }
     case v1::Body::kQueryJobs: {
@@ -210,8 +266,29 @@ void CtldServer::RequestSchedule() {
   schedule_pending_ = true;
   asio::post(io_, [this] {
     schedule_pending_ = false;
-    for (const auto& launch : controller_.Schedule()) Launch(launch);
+    auto launches = controller_.Schedule();
+    if (launches.empty()) return;
+    // A job is launched only once its start is on disk, so a restart never starts it twice.
+    CommitThen([this, launches](const Status& s) {
+      for (const auto& launch : launches) {
+        if (s.ok()) {
+          Launch(launch);
+        } else {
+          spdlog::error("start of job {} not saved, keeping it pending: {}", launch.request.job_id(), s.message());
+          controller_.RevertStart(launch.request.job_id());
+        }
+      }
+    });
   });
+}
+
+void CtldServer::CommitThen(std::function<void(Status)> then) {
+  StoreBatch batch = controller_.TakeBatch();
+  if (batch.jobs.empty() && batch.next_job_id == 0) {
+    then(Status::Ok());
+    return;
+  }
+  store_.Commit(std::move(batch), std::move(then));
 }
 
 std::shared_ptr<RpcClient> CtldServer::ClientFor(const std::string& node) {

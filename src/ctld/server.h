@@ -15,14 +15,15 @@
 #include "common/credential.h"
 #include "common/rpc.h"
 #include "ctld/controller.h"
+#include "ctld/store/store.h"
 
 
 namespace drover::ctld {
 
 class CtldServer {
  public:
-  // `controller` must outlive this object.
-  CtldServer(asio::io_context& io, Controller& controller, ClusterKey key,
+  // `controller` and `store` must outlive this object.
+  CtldServer(asio::io_context& io, Controller& controller, Store& store, ClusterKey key,
              std::shared_ptr<asio::ssl::context> server_tls,
              std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock);
   ~CtldServer();
@@ -37,6 +38,9 @@ class CtldServer {
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
   Result<Identity> Authenticate(const v1::Envelope& request);
   void RequestSchedule();
+  // Hands everything the controller changed to the store; `then` runs once that is durable
+  // (or failed). Replies that acknowledge a change are sent from `then`.
+  void CommitThen(std::function<void(Status)> then);
   void Launch(const LaunchAction& action);
   void Signal(const SignalAction& action);
   std::shared_ptr<RpcClient> ClientFor(const std::string& node);
@@ -44,6 +48,7 @@ class CtldServer {
 
   asio::io_context& io_;
   Controller& controller_;
+  Store& store_;
   const Clock& clock_;
   CredentialVerifier verifier_;
   std::shared_ptr<asio::ssl::context> client_tls_;

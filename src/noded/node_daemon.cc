@@ -270,7 +270,11 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
 
 Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
   const uint64_t id = launch.job_id();
-  if (jobs_.count(id) || unreported_.count(id)) return Status::Ok();  // a retried launch
+  if (jobs_.count(id)) return Status::Ok();  // a retried launch
+  // The controller launches a job again (requeue) only after it recorded the previous run's
+  // end, so a report still waiting for its acknowledgement is stale.
+  unreported_.erase(id);
+  RemoveTree(JobDir(spool_, id));
   if (geteuid() != 0 && launch.uid() != geteuid()) {
     return Status::PermissionDenied("drover-noded on " + options_.node_name + " runs as uid " +
                                     std::to_string(geteuid()) +
@@ -400,7 +404,7 @@ void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
   }
   spdlog::info("job {} ended: {} exit {} signal {}", job_id, v1::JobState_Name(report.state()),
                report.exit_code(), report.exit_signal());
-  unreported_[job_id] = report;
+  unreported_[job_id] = Unreported{report, next_seq_++};
   SendFinished(job_id);
 }
 
@@ -410,15 +414,19 @@ void NodeDaemon::SendFinished(uint64_t job_id) {
   auto it = unreported_.find(job_id);
   if (it == unreported_.end() || !registered_) return;
   v1::Body body;
-  *body.mutable_job_finished() = it->second;
-  ctld_->Call(Request(body), [this, job_id](Result<v1::Envelope> response) {
+  *body.mutable_job_finished() = it->second.report;
+  const uint64_t seq = it->second.seq;
+  ctld_->Call(Request(body), [this, job_id, seq](Result<v1::Envelope> response) {
+    auto current = unreported_.find(job_id);
+    if (current == unreported_.end() || current->second.seq != seq) return;  // superseded
     auto result = BodyOrError(response);
     if (!result.ok()) {
       spdlog::warn("could not report the end of job {}: {}", job_id, result.status().message());
-      if (result.status().code() == StatusCode::kPermissionDenied) unreported_.erase(job_id);
+      if (result.status().code() == StatusCode::kPermissionDenied) unreported_.erase(current);
       return;
     }
-    unreported_.erase(job_id);
+    unreported_.erase(current);
+    if (jobs_.count(job_id)) return;  // already running again
     RemoveTree(JobDir(spool_, job_id));
     unlink(ScriptPath(spool_, job_id).c_str());
   });

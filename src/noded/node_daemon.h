@@ -75,7 +75,12 @@ class NodeDaemon {
   std::unique_ptr<asio::steady_timer> poll_timer_;
   std::unique_ptr<asio::signal_set> sigchld_;
   std::map<uint64_t, RunningJob> jobs_;
-  std::map<uint64_t, v1::JobFinishedRequest> unreported_;
+  struct Unreported {
+    v1::JobFinishedRequest report;
+    uint64_t seq = 0;  // tells a late acknowledgement from one for a newer run of the job
+  };
+  std::map<uint64_t, Unreported> unreported_;
+  uint64_t next_seq_ = 1;
   bool registered_ = false;
   bool registering_ = false;
   int register_backoff_ms_ = 200;

@@ -1,0 +1,257 @@
+#include "cli/acct_fields.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <sstream>
+
+#include "cli/job_fields.h"
+#include "common/job.h"
+
+namespace drover::cli {
+namespace {
+
+struct FieldDef {
+  const char* name;
+  int width;
+};
+
+constexpr FieldDef kFields[] = {
+    {"JobID", 12},     {"JobIDRaw", 12},  {"JobName", 10},   {"User", 9},       {"UID", 6},
+    {"Group", 9},      {"GID", 6},        {"Partition", 10}, {"Account", 10},   {"State", 10},
+    {"ExitCode", 8},   {"Elapsed", 10},   {"ElapsedRaw", 10}, {"Start", 19},    {"End", 19},
+    {"Submit", 19},    {"NodeList", 15},  {"NNodes", 8},     {"AllocCPUS", 10}, {"NCPUS", 10},
+    {"ReqCPUS", 8},    {"ReqMem", 10},    {"ReqNodes", 8},   {"MaxRSS", 10},    {"TotalCPU", 10},
+    {"Timelimit", 10}, {"WorkDir", 30},   {"Reason", 20},    {"Comment", 15},   {"AllocNodes", 10},
+    {"Restarts", 8},   {"Priority", 10},  {"QOS", 10},       {"Cluster", 10},   {"DerivedExitCode", 15},
+};
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Clock(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  char buf[32];
+  const int64_t d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60;
+  if (d > 0) {
+    snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(d), static_cast<long long>(h),
+             static_cast<long long>(m), static_cast<long long>(s));
+  } else {
+    snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(h), static_cast<long long>(m),
+             static_cast<long long>(s));
+  }
+  return buf;
+}
+
+std::string Stamp(int64_t t) { return t ? FormatTimestamp(t) : "Unknown"; }
+
+std::string StateName(const v1::JobInfo& job, bool cancelled_by_uid) {
+  std::string name = SqueueField(job, 'T', 0);
+  if (cancelled_by_uid && job.state() == v1::JOB_STATE_CANCELLED) name += " by " + std::to_string(job.uid());
+  return name;
+}
+
+std::string Mem(uint64_t mb) {
+  if (mb && mb % 1024 == 0) return std::to_string(mb / 1024) + "G";
+  return std::to_string(mb) + "M";
+}
+
+std::string TotalCpu(uint64_t ms) {
+  char buf[32];
+  const uint64_t s = ms / 1000;
+  if (s >= 3600) return Clock(static_cast<int64_t>(s));
+  snprintf(buf, sizeof buf, "%02llu:%02llu.%03llu", static_cast<unsigned long long>(s / 60),
+           static_cast<unsigned long long>(s % 60), static_cast<unsigned long long>(ms % 1000));
+  return buf;
+}
+
+// The value of one field for the job row (step == "") or a step row ("batch").
+std::string Value(const v1::JobInfo& job, const std::string& field, const std::string& step, int64_t now,
+                  bool cancelled_by_uid) {
+  const bool is_step = !step.empty();
+  const bool started = job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING;
+  const int64_t end = job.end_time() ? job.end_time() : now;
+  const int64_t elapsed = started ? std::max<int64_t>(0, end - job.start_time()) : 0;
+  const std::string id = std::to_string(job.job_id());
+  uint32_t nodes = static_cast<uint32_t>(job.allocation_size());
+  uint32_t cpus = job.cpus();
+  std::string node_list = job.allocation_size() ? job.node_list() : "None assigned";
+  if (is_step && job.allocation_size()) {
+    nodes = 1;
+    cpus = job.allocation(0).cpus();
+    node_list = job.allocation(0).node();
+  }
+  if (field == "JobID") return is_step ? id + "." + step : id;
+  if (field == "JobIDRaw") return is_step ? id + "." + step : id;
+  if (field == "JobName") return is_step ? step : job.spec().name();
+  if (field == "User") return is_step ? "" : job.user();
+  if (field == "UID") return is_step ? "" : std::to_string(job.uid());
+  if (field == "Group" || field == "GID") return is_step ? "" : std::to_string(job.gid());
+  if (field == "Partition") return is_step ? "" : job.partition();
+  if (field == "Account") return job.spec().account();
+  if (field == "State") return StateName(job, cancelled_by_uid);
+  if (field == "ExitCode") return std::to_string(job.exit_code()) + ":" + std::to_string(job.exit_signal());
+  if (field == "DerivedExitCode") return is_step ? "" : std::to_string(job.exit_code()) + ":0";
+  if (field == "Elapsed") return Clock(elapsed);
+  if (field == "ElapsedRaw") return std::to_string(elapsed);
+  if (field == "Start") return started ? Stamp(job.start_time()) : "Unknown";
+  if (field == "End") return job.end_time() ? Stamp(job.end_time()) : "Unknown";
+  if (field == "Submit") return Stamp(job.submit_time());
+  if (field == "NodeList") return node_list;
+  if (field == "NNodes" || field == "AllocNodes") return std::to_string(nodes ? nodes : job.spec().min_nodes());
+  if (field == "ReqNodes") return std::to_string(job.spec().min_nodes() ? job.spec().min_nodes() : 1);
+  if (field == "AllocCPUS" || field == "NCPUS") return std::to_string(started ? cpus : 0);
+  if (field == "ReqCPUS") return std::to_string(job.cpus());
+  if (field == "ReqMem") {
+    if (job.spec().mem_per_cpu_mb()) return Mem(job.spec().mem_per_cpu_mb()) + "c";
+    uint64_t mb = job.spec().mem_per_node_mb();
+    if (!mb && job.allocation_size()) mb = job.allocation(0).memory_mb();
+    return mb ? Mem(mb) : "0";
+  }
+  if (field == "MaxRSS") return is_step && job.usage().max_rss_kb() ? std::to_string(job.usage().max_rss_kb()) + "K" : "";
+  if (field == "TotalCPU") return TotalCpu(job.usage().total_cpu_ms());
+  if (field == "Timelimit") return is_step ? "" : SqueueField(job, 'l', now);
+  if (field == "WorkDir") return job.spec().work_dir();
+  if (field == "Reason") return job.reason();
+  if (field == "Comment") return job.spec().comment();
+  if (field == "Restarts") return std::to_string(job.requeue_count());
+  if (field == "Priority") return "1";
+  if (field == "QOS") return "normal";
+  if (field == "Cluster") return "";
+  return "";
+}
+
+}  // namespace
+
+Result<std::vector<AcctField>> ParseAcctFields(const std::string& list) {
+  std::vector<AcctField> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    if (item.empty()) continue;
+    int width = -1;
+    if (auto pct = item.find('%'); pct != std::string::npos) {
+      try {
+        width = std::stoi(item.substr(pct + 1));
+      } catch (const std::exception&) {
+        return Status::InvalidArgument("invalid field width in \"" + item + "\"");
+      }
+      item = item.substr(0, pct);
+    }
+    const FieldDef* def = nullptr;
+    for (const auto& f : kFields) {
+      if (Lower(f.name) == Lower(item)) def = &f;
+    }
+    if (def == nullptr) return Status::InvalidArgument("Invalid field requested: \"" + item + "\"");
+    out.push_back({def->name, width >= 0 ? width : def->width});
+  }
+  if (out.empty()) return Status::InvalidArgument("no fields requested");
+  return out;
+}
+
+std::vector<std::vector<std::string>> AcctRows(const v1::JobInfo& job, const std::vector<AcctField>& fields,
+                                               int64_t now, bool cancelled_by_uid) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> steps{""};
+  if (job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING) steps.push_back("batch");
+  for (const auto& step : steps) {
+    std::vector<std::string> row;
+    for (const auto& f : fields) row.push_back(Value(job, f.name, step, now, cancelled_by_uid));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string RenderAcct(const std::vector<AcctField>& fields, const std::vector<std::vector<std::string>>& rows,
+                       AcctLayout layout, bool header) {
+  std::string out;
+  auto line = [&](const std::vector<std::string>& values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (layout == AcctLayout::kTable) {
+        const int w = fields[i].width;
+        std::string v = values[i].substr(0, static_cast<size_t>(w));
+        const std::string pad(static_cast<size_t>(w) - v.size(), ' ');
+        // sacct left-justifies the job id and right-justifies everything else.
+        out += (fields[i].name == "JobID" || fields[i].name == "JobIDRaw") ? v + pad : pad + v;
+        out += ' ';
+      } else {
+        if (i > 0) out += '|';
+        out += values[i];
+      }
+    }
+    if (layout == AcctLayout::kParsable) out += '|';
+    out += '\n';
+  };
+  if (header) {
+    std::vector<std::string> names;
+    for (const auto& f : fields) names.push_back(f.name);
+    line(names);
+    if (layout == AcctLayout::kTable) {
+      std::vector<std::string> dashes;
+      for (const auto& f : fields) dashes.push_back(std::string(static_cast<size_t>(f.width), '-'));
+      line(dashes);
+    }
+  }
+  for (const auto& r : rows) line(r);
+  return out;
+}
+
+Result<int64_t> ParseAcctTime(const std::string& text, int64_t now) {
+  const time_t t_now = static_cast<time_t>(now);
+  struct tm today;
+  localtime_r(&t_now, &today);
+  auto at = [&](int y, int mo, int d, int h, int mi, int s) {
+    struct tm tm = {};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    tm.tm_isdst = -1;
+    return static_cast<int64_t>(mktime(&tm));
+  };
+  const std::string lower = Lower(text);
+  if (lower == "now") return now;
+  if (lower == "midnight" || lower == "today") {
+    return at(today.tm_year + 1900, today.tm_mon + 1, today.tm_mday, 0, 0, 0);
+  }
+  if (lower.rfind("now-", 0) == 0) {
+    size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(lower.substr(4), &used);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("invalid time \"" + text + "\"");
+    }
+    const std::string unit = lower.substr(4 + used);
+    int64_t mult = 1;
+    if (unit.empty() || unit.rfind("sec", 0) == 0) mult = 1;
+    else if (unit.rfind("min", 0) == 0) mult = 60;
+    else if (unit.rfind("hour", 0) == 0) mult = 3600;
+    else if (unit.rfind("day", 0) == 0) mult = 86400;
+    else if (unit.rfind("week", 0) == 0) mult = 604800;
+    else return Status::InvalidArgument("invalid time unit in \"" + text + "\"");
+    return now - n * mult;
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char tail = 0;
+  if (sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d%c", &y, &mo, &d, &h, &mi, &s, &tail) == 6 ||
+      sscanf(text.c_str(), "%d-%d-%dT%d:%d%c", &y, &mo, &d, &h, &mi, &tail) == 5 ||
+      sscanf(text.c_str(), "%d-%d-%d%c", &y, &mo, &d, &tail) == 3) {
+    return at(y, mo, d, h, mi, s);
+  }
+  h = mi = s = 0;
+  if (sscanf(text.c_str(), "%d:%d:%d%c", &h, &mi, &s, &tail) == 3 ||
+      sscanf(text.c_str(), "%d:%d%c", &h, &mi, &tail) == 2) {
+    return at(today.tm_year + 1900, today.tm_mon + 1, today.tm_mday, h, mi, s);
+  }
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
+  return Status::InvalidArgument("invalid time \"" + text +
+                                 "\": use YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], now[-N{minutes,hours,days}] or midnight");
+}
+
+}  // namespace drover::cli

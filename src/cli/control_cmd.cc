@@ -1,0 +1,259 @@
+// scontrol and drover control: show jobs, nodes, partitions and hostlists; hold, release and
+// requeue jobs.
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <iostream>
+#include <map>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/job_fields.h"
+#include "common/hostlist.h"
+#include "common/units.h"
+
+namespace drover::cli {
+namespace {
+
+Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words) {
+  std::vector<uint64_t> ids;
+  for (const auto& w : words) {
+    std::string item;
+    for (size_t i = 0; i <= w.size(); ++i) {
+      if (i == w.size() || w[i] == ',') {
+        if (!item.empty()) {
+          try {
+            size_t used = 0;
+            ids.push_back(std::stoull(item, &used));
+            if (used != item.size()) throw std::invalid_argument(item);
+          } catch (const std::exception&) {
+            return Status::InvalidArgument("Invalid job id specified: " + item);
+          }
+        }
+        item.clear();
+      } else {
+        item += w[i];
+      }
+    }
+  }
+  if (ids.empty()) return Status::InvalidArgument("no job id given");
+  return ids;
+}
+
+// Slurm's Key=Value layout; `one_line` joins the groups with spaces instead of new lines.
+std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
+  const int64_t now = time(nullptr);
+  std::vector<std::vector<std::string>> groups = {
+      {"JobId=" + std::to_string(j.job_id()), "JobName=" + j.spec().name()},
+      {"UserId=" + j.user() + "(" + std::to_string(j.uid()) + ")", "GroupId=" + std::to_string(j.gid()),
+       "MCS_label=N/A"},
+      {"Priority=1", "Nice=0", "Account=" + (j.spec().account().empty() ? std::string("(null)") : j.spec().account()),
+       "QOS=normal"},
+      {"JobState=" + SqueueField(j, 'T', now), "Reason=" + j.reason(), "Dependency=(null)"},
+      {"Requeue=1", "Restarts=" + std::to_string(j.requeue_count()), "BatchFlag=1", "Reboot=0",
+       "ExitCode=" + std::to_string(j.exit_code()) + ":" + std::to_string(j.exit_signal())},
+      {"RunTime=" + SqueueField(j, 'M', now), "TimeLimit=" + SqueueField(j, 'l', now), "TimeMin=N/A"},
+      {"SubmitTime=" + FormatTimestamp(j.submit_time()), "EligibleTime=" + FormatTimestamp(j.submit_time())},
+      {"StartTime=" + (j.start_time() ? FormatTimestamp(j.start_time()) : "Unknown"),
+       "EndTime=" + (j.end_time() ? FormatTimestamp(j.end_time()) : "Unknown")},
+      {"Partition=" + j.partition(), "AllocNode:Sid=" + j.spec().submit_host() + ":0"},
+      {"NodeList=" + (j.node_list().empty() ? std::string("(null)") : j.node_list()),
+       "BatchHost=" + (j.allocation_size() ? j.allocation(0).node() : std::string("(null)"))},
+      {"NumNodes=" + SqueueField(j, 'D', now), "NumCPUs=" + std::to_string(j.cpus()),
+       "NumTasks=" + std::to_string(j.spec().ntasks() ? j.spec().ntasks() : 1),
+       "CPUs/Task=" + std::to_string(j.spec().cpus_per_task() ? j.spec().cpus_per_task() : 1)},
+  };
+  if (details) {
+    for (const auto& a : j.allocation()) {
+      groups.push_back({"Nodes=" + a.node(), "CPUs=" + std::to_string(a.cpus()), "Mem=" + std::to_string(a.memory_mb())});
+    }
+  }
+  groups.push_back({"WorkDir=" + j.spec().work_dir()});
+  groups.push_back({"StdOut=" + (j.spec().stdout_pattern().empty() ? "slurm-%j.out" : j.spec().stdout_pattern())});
+  std::string out;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t i = 0; i < groups[g].size(); ++i) {
+      if (g > 0 || i > 0) out += (one_line || i > 0) ? " " : "\n   ";
+      out += groups[g][i];
+    }
+  }
+  return out + "\n";
+}
+
+std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
+  static const std::map<int, std::string> kStates = {{v1::NODE_STATE_IDLE, "IDLE"}, {v1::NODE_STATE_MIXED, "MIXED"},
+                                                     {v1::NODE_STATE_ALLOCATED, "ALLOCATED"},
+                                                     {v1::NODE_STATE_DOWN, "DOWN"}, {v1::NODE_STATE_UNKNOWN, "UNKNOWN"}};
+  std::string partitions;
+  for (const auto& p : n.partitions()) partitions += (partitions.empty() ? "" : ",") + p;
+  const std::string sep = one_line ? " " : "\n   ";
+  return "NodeName=" + n.name() + " State=" + kStates.at(n.state()) + sep + "CPUAlloc=" +
+         std::to_string(n.alloc_cpus()) + " CPUTot=" + std::to_string(n.cpus()) + sep +
+         "RealMemory=" + std::to_string(n.memory_mb()) + " AllocMem=" + std::to_string(n.alloc_memory_mb()) +
+         " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "NodeAddr=" + n.address() +
+         " Partitions=" + partitions + (n.reason().empty() ? "" : sep + "Reason=" + n.reason()) + "\n";
+}
+
+int ShowCommand(const std::string& prog, const std::vector<std::string>& what, bool one_line, bool details,
+                const std::optional<std::string>& config) {
+  if (what.empty()) return ReportError(prog, Status::InvalidArgument("show what? job, node, partition, hostnames, hostlist"));
+  const std::string entity = what[0];
+  const std::vector<std::string> rest(what.begin() + 1, what.end());
+  if (entity == "hostnames") {
+    std::string expr = rest.empty() ? (getenv("SLURM_JOB_NODELIST") ? getenv("SLURM_JOB_NODELIST") : "") : rest[0];
+    auto names = ExpandHostlist(expr);
+    if (!names.ok()) return ReportError(prog, names.status());
+    for (const auto& n : *names) std::cout << n << "\n";
+    return 0;
+  }
+  if (entity == "hostlist" || entity == "hostlistsorted") {
+    if (rest.empty()) return ReportError(prog, Status::InvalidArgument("show hostlist needs a list of host names"));
+    std::vector<std::string> all;
+    for (const auto& r : rest) {
+      auto names = ExpandHostlist(r);
+      if (!names.ok()) return ReportError(prog, names.status());
+      all.insert(all.end(), names->begin(), names->end());
+    }
+    if (entity == "hostlistsorted") std::sort(all.begin(), all.end());
+    std::cout << CompressHostlist(all) << "\n";
+    return 0;
+  }
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  if (entity == "job" || entity == "jobs" || entity == "jobid") {
+    v1::Body body;
+    auto* q = body.mutable_query_jobs();
+    q->set_include_finished(true);
+    std::vector<uint64_t> ids;
+    if (!rest.empty()) {
+      auto parsed = ParseIds(rest);
+      if (!parsed.ok()) return ReportError(prog, parsed.status());
+      ids = *parsed;
+      for (uint64_t id : ids) q->add_job_ids(id);
+    }
+    auto reply = (*client)->Call(body);
+    if (!reply.ok()) return ReportError(prog, reply.status());
+    auto jobs = reply->query_jobs_response().jobs();
+    if (!ids.empty() && jobs.size() < static_cast<int>(ids.size())) {
+      // Jobs that left the controller's memory are still in accounting: show them from there.
+      v1::Body acct;
+      for (uint64_t id : ids) acct.mutable_query_acct()->add_job_ids(id);
+      auto from_store = (*client)->Call(acct);
+      if (from_store.ok()) jobs = from_store->query_acct_response().jobs();
+    }
+    if (jobs.empty()) {
+      std::cerr << "slurm_load_jobs error: Invalid job id specified\n";
+      return 1;
+    }
+    bool first = true;
+    for (const auto& j : jobs) {
+      if (!first && !one_line) std::cout << "\n";
+      std::cout << ShowJob(j, one_line, details);
+      first = false;
+    }
+    return 0;
+  }
+  if (entity == "node" || entity == "nodes" || entity == "partition" || entity == "partitions") {
+    v1::Body body;
+    body.mutable_query_nodes();
+    auto reply = (*client)->Call(body);
+    if (!reply.ok()) return ReportError(prog, reply.status());
+    const auto& r = reply->query_nodes_response();
+    const std::string name = rest.empty() ? "" : rest[0];
+    bool found = false;
+    if (entity[0] == 'n') {
+      for (const auto& n : r.nodes()) {
+        if (!name.empty() && n.name() != name) continue;
+        std::cout << ShowNode(n, one_line) << (one_line ? "" : "\n");
+        found = true;
+      }
+    } else {
+      for (const auto& p : r.partitions()) {
+        if (!name.empty() && p.name() != name) continue;
+        std::vector<std::string> nodes(p.nodes().begin(), p.nodes().end());
+        const std::string sep = one_line ? " " : "\n   ";
+        std::cout << "PartitionName=" << p.name() << sep << "Default=" << (p.is_default() ? "YES" : "NO")
+                  << " State=" << (p.up() ? "UP" : "DOWN") << sep << "MaxTime="
+                  << (p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "UNLIMITED") << sep
+                  << "Nodes=" << CompressHostlist(nodes) << " TotalNodes=" << nodes.size() << "\n"
+                  << (one_line ? "" : "\n");
+        found = true;
+      }
+    }
+    if (!found) return ReportError(prog, Status::NotFound(entity + " " + name + " not found"));
+    return 0;
+  }
+  return ReportError(prog, Status::InvalidArgument("cannot show '" + entity + "': use job, node, partition, hostnames or hostlist"));
+}
+
+int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
+              const std::optional<std::string>& config) {
+  auto ids = ParseIds(words);
+  if (!ids.ok()) return ReportError(prog, ids.status());
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  body.mutable_control_job()->set_action(action);
+  for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return ReportError(prog, reply.status());
+  int rc = 0;
+  for (const auto& r : reply->control_job_response().results()) {
+    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
+    std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
+    rc = 1;
+  }
+  return rc;
+}
+
+int Run(const std::string& prog, const Args& args) {
+  CLI::App app{prog + ": show and change jobs, nodes and partitions\n\n"
+               "  show job [ID] | show node [NAME] | show partition [NAME]\n"
+               "  show hostnames [LIST] | show hostlist NAMES\n"
+               "  hold ID... | release ID... | requeue ID... | requeuehold ID...", prog};
+  app.set_help_flag("--help", "print this help");
+  bool one_line = false;
+  int details = 0;
+  std::optional<std::string> config;
+  std::vector<std::string> words;
+  app.add_flag("-o,--oneliner", one_line, "one line per record");
+  app.add_flag("-d,--details", details, "more details (-dd: even more)");
+  app.add_option("--config", config, "drover configuration file");
+  app.add_option("command", words, "the command and its arguments");
+  app.allow_extras(false);
+  try {
+    auto rev = Reversed(args);
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << prog << ": error: " << e.what() << "\n";
+    return 1;
+  }
+  // Options may also follow the command (scontrol show jobid -dd 5).
+  std::vector<std::string> cmd;
+  for (const auto& w : words) {
+    if (w == "-o" || w == "--oneliner") one_line = true;
+    else if (w == "-d" || w == "--details") details += 1;
+    else if (w == "-dd") details += 2;
+    else cmd.push_back(w);
+  }
+  if (cmd.empty()) {
+    std::cerr << app.help();
+    return 1;
+  }
+  std::string verb = cmd[0];
+  for (auto& c : verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
+  if (verb == "show") return ShowCommand(prog, rest, one_line, details > 0, config);
+  if (verb == "hold" || verb == "uhold") return JobAction(prog, v1::CONTROL_ACTION_HOLD, rest, config);
+  if (verb == "release") return JobAction(prog, v1::CONTROL_ACTION_RELEASE, rest, config);
+  if (verb == "requeue") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE, rest, config);
+  if (verb == "requeuehold") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE_HOLD, rest, config);
+  return ReportError(prog, Status::InvalidArgument("invalid command '" + cmd[0] + "'; see " + prog + " --help"));
+}
+
+}  // namespace
+
+int RunScontrol(const Args& args) { return Run("scontrol", args); }
+int RunControl(const Args& args) { return Run("drover control", args); }
+
+}  // namespace drover::cli

@@ -1,0 +1,299 @@
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <iterator>
+#include <mutex>
+#include <thread>
+
+#include "ctld/store/store.h"
+
+namespace drover::ctld {
+namespace {
+
+// Schema migrations, applied in order; the index of the last one applied is the schema
+// version kept in meta. Never edit one that has shipped: append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE jobs(
+      id INTEGER PRIMARY KEY,
+      state INTEGER NOT NULL,
+      finished INTEGER NOT NULL,
+      uid INTEGER NOT NULL,
+      user TEXT NOT NULL,
+      submit_time INTEGER NOT NULL,
+      start_time INTEGER NOT NULL,
+      end_time INTEGER NOT NULL,
+      data BLOB NOT NULL);
+    CREATE INDEX jobs_finished ON jobs(finished, end_time);
+    CREATE INDEX jobs_user ON jobs(user);
+    INSERT INTO meta VALUES ('next_job_id', 1);
+    )sql",
+};
+
+bool IsFinished(v1::JobState s) {
+  return s != v1::JOB_STATE_PENDING && s != v1::JOB_STATE_RUNNING && s != v1::JOB_STATE_UNSPECIFIED;
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, Poster poster) : path_(std::move(path)), poster_(std::move(poster)) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (wdb_) sqlite3_close(wdb_);
+    if (rdb_) sqlite3_close(rdb_);
+  }
+
+  Status Open() {
+    DROVER_RETURN_IF_ERROR(OpenConnection(&wdb_));
+    DROVER_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA journal_mode=WAL"));
+    // FULL: in WAL mode NORMAL does not fsync at commit, and an acknowledged job must survive
+    // a power cut.
+    DROVER_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA synchronous=FULL"));
+    DROVER_RETURN_IF_ERROR(Migrate());
+    DROVER_RETURN_IF_ERROR(OpenConnection(&rdb_));
+    writer_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  Result<StoredState> Load(int64_t finished_since) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    StoredState state;
+    {
+      Statement st(rdb_, "SELECT value FROM meta WHERE key='next_job_id'");
+      if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return Error(rdb_, "reading the job id sequence");
+      state.next_job_id = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0));
+    }
+    Statement st(rdb_, "SELECT data, finished FROM jobs WHERE finished=0 OR end_time>=? ORDER BY id");
+    if (!st.ok()) return Error(rdb_, "loading jobs");
+    sqlite3_bind_int64(st.get(), 1, finished_since);
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      v1::StoredJob job;
+      if (!job.ParseFromArray(sqlite3_column_blob(st.get(), 0), sqlite3_column_bytes(st.get(), 0))) {
+        return Status::Internal("corrupt job record in " + path_);
+      }
+      (sqlite3_column_int(st.get(), 1) ? state.recently_finished : state.unfinished).push_back(std::move(job));
+    }
+    if (rc != SQLITE_DONE) return Error(rdb_, "loading jobs");
+    return state;
+  }
+
+  void Commit(StoreBatch batch, std::function<void(Status)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back({std::move(batch), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  Result<std::vector<v1::StoredJob>> QueryJobs(const AcctQuery& q) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    std::string sql = "SELECT data FROM jobs WHERE 1=1";
+    if (!q.job_ids.empty()) {
+      sql += " AND id IN (";
+      for (size_t i = 0; i < q.job_ids.size(); ++i) sql += i ? ",?" : "?";
+      sql += ")";
+    }
+    if (!q.users.empty()) {
+      sql += " AND user IN (";
+      for (size_t i = 0; i < q.users.size(); ++i) sql += i ? ",?" : "?";
+      sql += ")";
+    }
+    if (q.start_after) sql += " AND (finished=0 OR end_time>=?)";
+    if (q.end_before) sql += " AND submit_time<=?";
+    sql += " ORDER BY id";
+    Statement st(rdb_, sql.c_str());
+    if (!st.ok()) return Error(rdb_, "querying jobs");
+    int i = 1;
+    for (uint64_t id : q.job_ids) sqlite3_bind_int64(st.get(), i++, static_cast<sqlite3_int64>(id));
+    for (const auto& u : q.users) sqlite3_bind_text(st.get(), i++, u.c_str(), -1, SQLITE_TRANSIENT);
+    if (q.start_after) sqlite3_bind_int64(st.get(), i++, q.start_after);
+    if (q.end_before) sqlite3_bind_int64(st.get(), i++, q.end_before);
+    std::vector<v1::StoredJob> jobs;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      v1::StoredJob job;
+      if (job.ParseFromArray(sqlite3_column_blob(st.get(), 0), sqlite3_column_bytes(st.get(), 0))) {
+        jobs.push_back(std::move(job));
+      }
+    }
+    if (rc != SQLITE_DONE) return Error(rdb_, "querying jobs");
+    return jobs;
+  }
+
+  Result<uint64_t> PruneFinishedBefore(int64_t cutoff) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Statement st(rdb_, "DELETE FROM jobs WHERE finished=1 AND end_time<?");
+    if (!st.ok()) return Error(rdb_, "pruning old jobs");
+    sqlite3_bind_int64(st.get(), 1, cutoff);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(rdb_, "pruning old jobs");
+    return static_cast<uint64_t>(sqlite3_changes(rdb_));
+  }
+
+ private:
+  struct Pending {
+    StoreBatch batch;
+    std::function<void(Status)> done;
+  };
+
+  Status OpenConnection(sqlite3** db) {
+    const int rc = sqlite3_open_v2(path_.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                          SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      return Status::IoError("cannot open the controller database " + path_ + ": " +
+                             sqlite3_errstr(rc) + " (check that state_dir exists and is writable)");
+    }
+    sqlite3_busy_timeout(*db, 10'000);
+    return Status::Ok();
+  }
+
+  Status Error(sqlite3* db, const std::string& what) {
+    const int code = sqlite3_errcode(db);
+    const std::string msg = what + " in " + path_ + ": " + sqlite3_errmsg(db);
+    if (code == SQLITE_FULL) {
+      return Status::ResourceExhausted("the controller's disk is full: " + msg);
+    }
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM) {
+      return Status::IoError("the controller cannot write its state: " + msg);
+    }
+    return Status::IoError(msg);
+  }
+
+  Status Exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      sqlite3_free(err);
+      return Error(db, "executing '" + std::string(sql).substr(0, 40) + "'");
+    }
+    return Status::Ok();
+  }
+
+  Status Migrate() {
+    int version = 0;
+    {
+      Statement probe(wdb_, "SELECT value FROM meta WHERE key='schema_version'");
+      if (probe.ok() && sqlite3_step(probe.get()) == SQLITE_ROW) version = sqlite3_column_int(probe.get(), 0);
+    }
+    const int latest = static_cast<int>(std::size(kMigrations));
+    if (version > latest) {
+      return Status::Unsupported(path_ + " has schema version " + std::to_string(version) +
+                                 ", newer than this drover-ctld understands (" + std::to_string(latest) +
+                                 "); run the newer version");
+    }
+    for (int v = version; v < latest; ++v) {
+      DROVER_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
+      Status s = Exec(wdb_, kMigrations[v]);
+      if (s.ok()) {
+        const std::string set = "INSERT OR REPLACE INTO meta VALUES ('schema_version', " + std::to_string(v + 1) + ")";
+        s = Exec(wdb_, set.c_str());
+      }
+      if (s.ok()) s = Exec(wdb_, "COMMIT");
+      if (!s.ok()) {
+        (void)Exec(wdb_, "ROLLBACK");
+        return s.WithContext("migrating the database to schema " + std::to_string(v + 1));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Apply(const std::deque<Pending>& group) {
+    Statement upsert(wdb_,
+                     "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
+                     "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)");
+    Statement seq(wdb_, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'");
+    if (!upsert.ok() || !seq.ok()) return Error(wdb_, "preparing a commit");
+    std::string blob;
+    for (const auto& p : group) {
+      for (const auto& job : p.batch.jobs) {
+        job.SerializeToString(&blob);
+        sqlite3_reset(upsert.get());
+        sqlite3_bind_int64(upsert.get(), 1, static_cast<sqlite3_int64>(job.job_id()));
+        sqlite3_bind_int(upsert.get(), 2, job.state());
+        sqlite3_bind_int(upsert.get(), 3, IsFinished(job.state()) ? 1 : 0);
+        sqlite3_bind_int64(upsert.get(), 4, job.uid());
+        sqlite3_bind_text(upsert.get(), 5, job.user().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(upsert.get(), 6, job.submit_time());
+        sqlite3_bind_int64(upsert.get(), 7, job.start_time());
+        sqlite3_bind_int64(upsert.get(), 8, job.end_time());
+        sqlite3_bind_blob(upsert.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        if (sqlite3_step(upsert.get()) != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
+      }
+      if (p.batch.next_job_id) {
+        sqlite3_reset(seq.get());
+        sqlite3_bind_int64(seq.get(), 1, static_cast<sqlite3_int64>(p.batch.next_job_id));
+        if (sqlite3_step(seq.get()) != SQLITE_DONE) return Error(wdb_, "advancing the job id sequence");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // One transaction (and one fsync) for everything queued while the previous one ran.
+  void WriterLoop() {
+    for (;;) {
+      std::deque<Pending> group;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        group.swap(queue_);
+      }
+      Status s = Exec(wdb_, "BEGIN IMMEDIATE");
+      if (s.ok()) s = Apply(group);
+      if (s.ok()) s = Exec(wdb_, "COMMIT");
+      if (!s.ok()) (void)Exec(wdb_, "ROLLBACK");
+      for (auto& p : group) {
+        auto done = std::move(p.done);
+        poster_([done, s] { done(s); });
+      }
+    }
+  }
+
+  std::string path_;
+  Poster poster_;
+  sqlite3* wdb_ = nullptr;  // writer thread only (after Open)
+  sqlite3* rdb_ = nullptr;  // readers, under read_mu_
+  std::mutex read_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir, Poster poster) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create state_dir " + dir + ": " + ec.message());
+  chmod(dir.c_str(), 0700);
+  auto store = std::make_unique<SqliteStore>(dir + "/drover.db", std::move(poster));
+  DROVER_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace drover::ctld
