@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ctld/sched/backfill.h"
+#include "ctld/sched/scheduler.h"
 
 namespace drover::sched {
 namespace {

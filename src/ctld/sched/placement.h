@@ -22,10 +22,6 @@ namespace drover::sched {
 
 class ReservationBook;  // backfill.h
 
-// Parses --cpu-kind: "" or "any", a kind name ("big"), or per-kind counts ("big:2,little:4").
-// InvalidArgument for malformed text; unknown kind names are CheckFeasible's business.
-Result<CpuKindRequest> ParseCpuKind(const std::string& text);
-
 // The per-node task counts of a block distribution of `ntasks` over `nodes` nodes: the first
 // (ntasks % nodes) nodes get one more. REQUIRES: nodes > 0, ntasks >= nodes.
 std::vector<uint32_t> BlockDistribution(uint32_t ntasks, uint32_t nodes);

@@ -34,6 +34,10 @@
 
 namespace drover::sched {
 
+// Parses --cpu-kind: "" or "any", a kind name ("big"), or per-kind counts ("big:2,little:4").
+// InvalidArgument for malformed text; unknown kind names are CheckFeasible's business.
+Result<CpuKindRequest> ParseCpuKind(const std::string& text);
+
 // One scheduling pass. See the file comment.
 Plan Schedule(const Snapshot& snapshot, const Options& options);
 
