@@ -1,6 +1,7 @@
 #include "ctld/sched/scheduler.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <unordered_map>
