@@ -8,10 +8,12 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/directives.h"
+#include "common/hostlist.h"
 #include "common/units.h"
 
 extern char** environ;
@@ -21,8 +23,10 @@ namespace {
 
 struct SubmitOptions {
   std::string job_name, output, error, chdir, partition, time, mem, mem_per_cpu, nodes, account,
-      comment, export_env, wrap, array, dependency, begin;
-  uint32_t ntasks = 0, cpus_per_task = 0;
+      comment, export_env, wrap, array, dependency, begin, nodelist, exclude, constraint, cpu_kind;
+  uint32_t ntasks = 0, cpus_per_task = 0, ntasks_per_node = 0;
+  int32_t nice = 0;
+  bool exclusive = false;
   bool parsable = false, hold = false, wait = false;
   std::optional<std::string> config;
   // Options Slurm users pass that have no effect here yet: accepted, with a warning.
@@ -33,9 +37,8 @@ struct SubmitOptions {
 const char* kIgnoredWithValue[] = {
     "--gpus-per-node", "--gpus-per-task", "--cpus-per-gpu", "--mem-per-gpu", "--gres",
     "--qos", "--signal", "--open-mode", "--wckey", "--mail-type", "--mail-user",
-    "--constraint", "--exclude", "--nodelist", "--ntasks-per-node", "--licenses",
-    "--reservation", "--nice", "--gpus", "--distribution", "--cluster-constraint"};
-const char* kIgnoredFlags[] = {"--requeue", "--no-requeue", "--exclusive", "--overcommit",
+    "--licenses", "--reservation", "--gpus", "--distribution", "--cluster-constraint"};
+const char* kIgnoredFlags[] = {"--requeue", "--no-requeue", "--overcommit",
                                "--oversubscribe", "--contiguous", "--quiet", "--verbose"};
 
 void AddOptions(CLI::App& app, SubmitOptions& o) {
@@ -57,14 +60,18 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-a,--array", o.array, "job array (not supported yet)");
   app.add_option("-d,--dependency", o.dependency, "dependencies (not supported yet)");
   app.add_option("-b,--begin", o.begin, "start after this time (not supported yet)");
+  app.add_option("--ntasks-per-node", o.ntasks_per_node, "tasks on each node");
+  app.add_flag("--exclusive", o.exclusive, "whole nodes, shared with no other job");
+  app.add_option("-w,--nodelist", o.nodelist, "nodes the job must run on (hostlist)");
+  app.add_option("-x,--exclude", o.exclude, "nodes the job must not run on (hostlist)");
+  app.add_option("-C,--constraint", o.constraint, "node features required, joined with & or ,");
+  app.add_option("--cpu-kind", o.cpu_kind, "which cores: any (fastest first), a kind such as big, or big:2,little:4");
+  app.add_option("--nice", o.nice, "lower the job's priority by this much");
   app.add_flag("-H,--hold", o.hold, "submit in held state");
   app.add_flag("--parsable", o.parsable, "print only the job id");
   app.add_flag("-W,--wait", o.wait, "wait for the job to end and exit with its exit code");
   for (const char* name : kIgnoredWithValue) {
     std::string flag = name;
-    if (flag == "--constraint") flag = "-C,--constraint";
-    if (flag == "--exclude") flag = "-x,--exclude";
-    if (flag == "--nodelist") flag = "-w,--nodelist";
     if (flag == "--qos") flag = "-q,--qos";
     if (flag == "--licenses") flag = "-L,--licenses";
     app.add_option(flag, o.ignored, "accepted for Slurm compatibility; no effect yet")->group("Accepted for compatibility");
@@ -194,6 +201,28 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
     auto minutes = ParseTimeLimitMinutes(o.time);
     if (!minutes.ok()) return minutes.status().WithContext("--time");
     spec.set_time_limit_minutes(*minutes);
+  }
+  spec.set_ntasks_per_node(o.ntasks_per_node);
+  spec.set_exclusive(o.exclusive);
+  spec.set_cpu_kind(o.cpu_kind);
+  spec.set_nice(o.nice);
+  for (const auto& [flag, text, field] :
+       {std::tuple<const char*, const std::string*, google::protobuf::RepeatedPtrField<std::string>*>{
+            "--nodelist", &o.nodelist, spec.mutable_nodelist()},
+        {"--exclude", &o.exclude, spec.mutable_exclude()}}) {
+    if (text->empty()) continue;
+    auto names = ExpandHostlist(*text);
+    if (!names.ok()) return names.status().WithContext(flag);
+    for (auto& n : *names) field->Add(std::move(n));
+  }
+  {
+    std::string features = o.constraint;
+    std::replace(features.begin(), features.end(), '&', ',');
+    std::stringstream ss(features);
+    std::string f;
+    while (std::getline(ss, f, ',')) {
+      if (!f.empty()) spec.add_constraint(f);
+    }
   }
   spec.set_partition(o.partition);
   spec.set_account(o.account);

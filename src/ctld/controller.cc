@@ -4,6 +4,7 @@
 
 #include "common/hostlist.h"
 #include "common/units.h"
+#include "ctld/sched/priority.h"
 
 namespace drover::ctld {
 namespace {
@@ -56,21 +57,52 @@ v1::NodeState ToProto(NodeState s) {
   return v1::NODE_STATE_UNSPECIFIED;
 }
 
-sched::JobRequest ToRequest(const JobRecord& job) {
-  sched::JobRequest r;
-  r.id = job.id;
-  r.partition = job.partition;
-  r.min_nodes = std::max<uint32_t>(job.spec.min_nodes(), 1);
-  r.max_nodes = job.spec.max_nodes();
-  r.ntasks = job.spec.ntasks();
-  r.cpus_per_task = std::max<uint32_t>(job.spec.cpus_per_task(), 1);
-  r.mem_per_node_mb = job.spec.mem_per_node_mb();
-  r.mem_per_cpu_mb = job.spec.mem_per_cpu_mb();
-  return r;
+sched::PartitionState ToSchedState(const PartitionConfig& p) {
+  switch (p.state) {
+    case PartitionState::kDrain: return sched::PartitionState::kDrain;
+    case PartitionState::kInactive: return sched::PartitionState::kInactive;
+    case PartitionState::kDown: return sched::PartitionState::kDown;
+    case PartitionState::kUp: return p.up ? sched::PartitionState::kUp : sched::PartitionState::kDown;
+  }
+  return sched::PartitionState::kUp;
 }
 
-sched::PartitionSnapshot ToSnapshot(const PartitionConfig& p) {
-  return sched::PartitionSnapshot{p.name, p.up, p.nodes};
+// What the scheduler needs of a job. The --cpu-kind text was checked at submission.
+sched::PendingJob ToPending(const JobRecord& job) {
+  sched::PendingJob p;
+  const auto& spec = job.spec;
+  p.id = job.id;
+  p.user = job.owner.user;
+  p.uid = job.owner.uid;
+  p.groups = job.owner.group_names;
+  p.partition = job.partition;
+  p.submit_time = job.submit_time;
+  p.nice = spec.nice();
+  p.min_nodes = std::max<uint32_t>(spec.min_nodes(), 1);
+  p.max_nodes = spec.max_nodes();
+  p.ntasks = spec.ntasks();
+  p.cpus_per_task = std::max<uint32_t>(spec.cpus_per_task(), 1);
+  p.ntasks_per_node = spec.ntasks_per_node();
+  p.mem_per_node_mb = spec.mem_per_node_mb();
+  p.mem_per_cpu_mb = spec.mem_per_cpu_mb();
+  p.exclusive = spec.exclusive();
+  p.nodelist.assign(spec.nodelist().begin(), spec.nodelist().end());
+  p.exclude.assign(spec.exclude().begin(), spec.exclude().end());
+  p.features.assign(spec.constraint().begin(), spec.constraint().end());
+  auto kind = sched::ParseCpuKind(spec.cpu_kind());
+  if (kind.ok()) p.cpu_kind = *kind;
+  p.time_limit_minutes = job.time_limit_minutes;
+  p.hold = !spec.hold() ? sched::Hold::kNone : job.held_by_admin ? sched::Hold::kAdmin : sched::Hold::kUser;
+  p.begin_time = spec.begin_time();
+  return p;
+}
+
+uint32_t RequestedCpus(const v1::JobSpec& spec) {
+  const uint32_t nodes = std::max<uint32_t>(spec.min_nodes(), 1);
+  const uint32_t tasks = spec.ntasks() ? spec.ntasks()
+                         : spec.ntasks_per_node() ? spec.ntasks_per_node() * nodes
+                                                  : nodes;
+  return tasks * std::max<uint32_t>(spec.cpus_per_task(), 1);
 }
 
 }  // namespace
@@ -145,13 +177,8 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
   job.submit_time = Now();
   if (job.spec.hold()) job.reason = "JobHeldUser";
 
-  std::vector<sched::NodeSnapshot> totals;
-  for (const auto& [name, n] : nodes_) {
-    totals.push_back({name, true, n.config.cpus, n.config.cpus, n.config.memory_mb,
-                      n.config.memory_mb});
-  }
-  DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToRequest(job), ToSnapshot(*part), totals,
-                                              {config_.default_mem_per_cpu_mb}));
+  if (auto kind = sched::ParseCpuKind(job.spec.cpu_kind()); !kind.ok()) return kind.status();
+  DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToPending(job), BuildSnapshot(true), SchedOptions()));
   ++next_job_id_;
   job.durable = false;
   const uint64_t id = job.id;
@@ -321,42 +348,110 @@ void Controller::RevertStart(uint64_t job_id) {
   job.start_time = 0;
 }
 
-std::vector<LaunchAction> Controller::Schedule() {
-  std::vector<sched::NodeSnapshot> snapshot;
-  for (const auto& [name, n] : nodes_) {
-    sched::NodeSnapshot s;
-    s.name = name;
-    s.available = n.registered && !n.down;
-    s.cpus_total = n.config.cpus;
-    s.cpus_free = n.config.cpus > n.alloc_cpus ? n.config.cpus - n.alloc_cpus : 0;
-    s.memory_total_mb = n.config.memory_mb;
-    s.memory_free_mb = n.config.memory_mb > n.alloc_memory_mb ? n.config.memory_mb - n.alloc_memory_mb : 0;
-    snapshot.push_back(s);
-  }
-  std::vector<sched::PartitionSnapshot> partitions;
-  for (const auto& p : config_.partitions) partitions.push_back(ToSnapshot(p));
-  std::vector<sched::JobRequest> pending;
-  for (const auto& [id, job] : jobs_) {
-    if (job.state == JobState::kPending && !job.spec.hold() && job.durable) pending.push_back(ToRequest(job));
-  }
-  if (pending.empty()) return {};
+sched::Options Controller::SchedOptions() const {
+  sched::Options o;
+  o.default_mem_per_cpu_mb = config_.default_mem_per_cpu_mb;
+  o.weight_age = config_.priority_weight_age;
+  o.weight_fairshare = config_.priority_weight_fairshare;
+  o.weight_job_size = config_.priority_weight_job_size;
+  o.weight_partition = config_.priority_weight_partition;
+  o.max_age_s = config_.priority_max_age_s;
+  o.fairshare_half_life_s = config_.fairshare_half_life_s;
+  o.backfill = config_.backfill;
+  o.reservations = config_.reservations;
+  return o;
+}
 
-  const auto decisions = sched::Schedule(snapshot, partitions, pending, {config_.default_mem_per_cpu_mb});
-  for (const auto& wait : decisions.waits) jobs_[wait.job_id].reason = wait.reason;
+sched::Snapshot Controller::BuildSnapshot(bool idle) const {
+  sched::Snapshot snap;
+  snap.now = Now();
+  snap.kinds = config_.cpu_kinds;
+  for (const auto& nc : config_.nodes) {
+    const NodeRecord& n = nodes_.at(nc.name);
+    sched::Node node;
+    node.name = nc.name;
+    node.available = idle || (n.registered && !n.down);
+    // A config built in code may give only `cpus`, as `cpus: N` in YAML does.
+    std::vector<CoreKindConfig> cores = nc.cores;
+    if (cores.empty()) {
+      CoreKindConfig all{kDefaultCoreKind, {}, 0};
+      for (uint32_t id = 0; id < nc.cpus; ++id) all.cpu_ids.push_back(id);
+      cores.push_back(all);
+    }
+    for (const auto& k : cores) {
+      node.cores.push_back({k.kind, k.cpu_ids});
+      for (uint32_t id : k.cpu_ids) {
+        if (idle || !n.used_cores.count(id)) node.free_cores.push_back(id);
+      }
+    }
+    std::sort(node.free_cores.begin(), node.free_cores.end());
+    node.memory_total_mb = nc.memory_mb;
+    node.memory_free_mb = idle ? nc.memory_mb : nc.memory_mb - std::min(nc.memory_mb, n.alloc_memory_mb);
+    node.features = nc.features;
+    snap.nodes.push_back(std::move(node));
+  }
+  for (const auto& p : config_.partitions) {
+    sched::Partition part;
+    part.name = p.name;
+    part.nodes = p.nodes;
+    part.state = ToSchedState(p);
+    part.max_time_minutes = p.max_time_minutes ? p.max_time_minutes : sched::kUnlimitedMinutes;
+    part.default_time_minutes = p.default_time_minutes ? p.default_time_minutes : sched::kUnlimitedMinutes;
+    part.max_nodes = p.max_nodes;
+    part.allow_users = p.allow_users;
+    part.allow_groups = p.allow_groups;
+    part.priority_tier = p.priority_tier;
+    snap.partitions.push_back(std::move(part));
+  }
+  if (idle) return snap;
+  for (const auto& [id, job] : jobs_) {
+    if (job.state == JobState::kPending && job.durable) snap.pending.push_back(ToPending(job));
+    if (job.holds_resources) {
+      sched::RunningJob r;
+      r.id = id;
+      r.user = job.owner.user;
+      r.start_time = job.start_time;
+      r.end_time = IsFinished(job.state) || job.requeue_pending ? snap.now
+                   : job.time_limit_minutes == kUnlimitedMinutes
+                       ? sched::kNever
+                       : job.start_time + int64_t{job.time_limit_minutes} * 60;
+      r.nodes = job.allocation;
+      snap.running.push_back(std::move(r));
+    }
+  }
+  for (const auto& [user, u] : usage_) snap.usage.push_back(u);
+  return snap;
+}
+
+void Controller::Allocate(const std::vector<sched::Allocation>& nodes) {
+  for (const auto& a : nodes) {
+    auto& n = nodes_[a.node];
+    n.used_cores.insert(a.core_ids.begin(), a.core_ids.end());
+    n.alloc_cpus = static_cast<uint32_t>(n.used_cores.size());
+    n.alloc_memory_mb += a.memory_mb;
+  }
+}
+
+std::vector<LaunchAction> Controller::Schedule() {
+  const sched::Snapshot snap = BuildSnapshot(false);
+  if (snap.pending.empty()) {
+    priorities_.clear();
+    return {};
+  }
+  sched::Plan plan = sched::Schedule(snap, SchedOptions());
+  priorities_ = std::move(plan.priorities);
+  for (const auto& wait : plan.waits) jobs_[wait.id].reason = wait.reason;
   std::vector<LaunchAction> launches;
-  for (const auto& start : decisions.starts) {
-    JobRecord& job = jobs_[start.job_id];
+  for (auto& start : plan.starts) {
+    JobRecord& job = jobs_[start.id];
     job.state = JobState::kRunning;
     job.reason = "None";
-    job.start_time = Now();
-    job.allocation = start.nodes;
+    job.start_time = snap.now;
+    job.allocation = std::move(start.nodes);
     job.holds_resources = true;
     MarkDirty(job.id);
-    for (const auto& a : start.nodes) {
-      nodes_[a.node].alloc_cpus += a.cpus;
-      nodes_[a.node].alloc_memory_mb += a.memory_mb;
-    }
-    launches.push_back({start.nodes.front().node, MakeLaunch(job)});
+    Allocate(job.allocation);
+    launches.push_back({job.allocation.front().node, MakeLaunch(job)});
   }
   return launches;
 }
@@ -407,12 +502,22 @@ void Controller::FinishJob(JobRecord& job, JobState state, const std::string& re
 
 void Controller::ReleaseResources(JobRecord& job) {
   if (!job.holds_resources) return;
+  uint64_t cores = 0;
   for (const auto& a : job.allocation) {
     auto& n = nodes_[a.node];
-    n.alloc_cpus -= std::min(n.alloc_cpus, a.cpus);
+    for (uint32_t id : a.core_ids) n.used_cores.erase(id);
+    n.alloc_cpus = static_cast<uint32_t>(n.used_cores.size());
     n.alloc_memory_mb -= std::min(n.alloc_memory_mb, a.memory_mb);
+    cores += a.core_ids.size();
   }
   job.holds_resources = false;
+  // Fair share: what the job used, folded into its user's decayed total.
+  const int64_t now = Now();
+  auto& u = usage_[job.owner.user];
+  u.user = job.owner.user;
+  u.cpu_seconds = sched::DecayedUsage(u.cpu_seconds, u.as_of, now, config_.fairshare_half_life_s);
+  u.as_of = now;
+  if (job.start_time && now > job.start_time) u.cpu_seconds += static_cast<double>(cores * (now - job.start_time));
 }
 
 v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request) const {
@@ -496,18 +601,15 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   for (const auto& a : job.allocation) {
     auto* pa = out->add_allocation();
     pa->set_node(a.node);
-    pa->set_cpus(a.cpus);
+    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
     pa->set_memory_mb(a.memory_mb);
     pa->set_tasks(a.tasks);
+    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
     names.push_back(a.node);
-    cpus += a.cpus;
+    cpus += static_cast<uint32_t>(a.core_ids.size());
   }
   out->set_node_list(CompressHostlist(names));
-  if (cpus == 0) {
-    // Pending: what it asked for, as squeue's %C shows.
-    const auto req = ToRequest(job);
-    cpus = (req.ntasks ? req.ntasks : req.min_nodes) * req.cpus_per_task;
-  }
+  if (cpus == 0) cpus = RequestedCpus(job.spec);  // pending: what it asked for (squeue %C)
   out->set_cpus(cpus);
   out->set_exit_code(job.exit_code);
   out->set_exit_signal(job.exit_signal);
@@ -541,10 +643,12 @@ v1::StoredJob Controller::ToStored(const JobRecord& job) {
   for (const auto& a : job.allocation) {
     auto* pa = s.add_allocation();
     pa->set_node(a.node);
-    pa->set_cpus(a.cpus);
+    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
     pa->set_memory_mb(a.memory_mb);
     pa->set_tasks(a.tasks);
+    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
   }
+  for (const auto& g : job.owner.group_names) s.add_group_names(g);
   s.set_holds_resources(job.holds_resources);
   s.set_exit_code(job.exit_code);
   s.set_exit_signal(job.exit_signal);
@@ -573,8 +677,9 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
   job.start_time = s.start_time();
   job.end_time = s.end_time();
   for (const auto& a : s.allocation()) {
-    job.allocation.push_back({a.node(), a.cpus(), a.memory_mb(), a.tasks()});
+    job.allocation.push_back({a.node(), {a.core_ids().begin(), a.core_ids().end()}, a.memory_mb(), a.tasks()});
   }
+  job.owner.group_names.assign(s.group_names().begin(), s.group_names().end());
   job.holds_resources = s.holds_resources();
   job.exit_code = s.exit_code();
   job.exit_signal = s.exit_signal();
@@ -618,12 +723,11 @@ void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
       JobRecord job = FromStored(stored);
       next_job_id_ = std::max(next_job_id_, job.id + 1);
       if (job.holds_resources) {
+        std::vector<sched::Allocation> known;
         for (const auto& a : job.allocation) {
-          auto n = nodes_.find(a.node);
-          if (n == nodes_.end()) continue;
-          n->second.alloc_cpus += a.cpus;
-          n->second.alloc_memory_mb += a.memory_mb;
+          if (nodes_.count(a.node)) known.push_back(a);
         }
+        Allocate(known);
         job.confirmed = false;
       }
       jobs_[job.id] = std::move(job);
@@ -739,7 +843,8 @@ v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   for (const auto& a : job.allocation) {
     auto* pa = launch.add_allocation();
     pa->set_node(a.node);
-    pa->set_cpus(a.cpus);
+    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
+    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
     pa->set_memory_mb(a.memory_mb);
     pa->set_tasks(a.tasks);
     names.push_back(a.node);

@@ -33,6 +33,7 @@ struct Identity {
   std::vector<uint32_t> groups;
   std::string user;  // resolved on the controller host; the uid in decimal if unknown
   std::string host;  // where the credential was issued
+  std::vector<std::string> group_names;  // resolved on the controller host (partition access)
 };
 
 struct JobRecord {
@@ -46,7 +47,7 @@ struct JobRecord {
   int64_t submit_time = 0;
   int64_t start_time = 0;
   int64_t end_time = 0;
-  std::vector<sched::NodeAllocation> allocation;
+  std::vector<sched::Allocation> allocation;  // core ids per node
   bool holds_resources = false;  // true from start until the node reports the end
   int32_t exit_code = 0;
   int32_t exit_signal = 0;
@@ -65,8 +66,9 @@ struct NodeRecord {
   bool down = false;
   std::string reason;
   MonotonicTime last_seen{};
-  uint32_t alloc_cpus = 0;
+  uint32_t alloc_cpus = 0;  // == used_cores.size()
   uint64_t alloc_memory_mb = 0;
+  std::set<uint32_t> used_cores;
   double load = 0;
   uint64_t free_memory_mb = 0;
 
@@ -129,6 +131,9 @@ class Controller {
   void Restore(const StoredState& state, std::chrono::seconds grace);
 
   static void FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out);
+
+  // The last pass's priority breakdown of every pending job (sprio's view).
+  const std::vector<sched::PriorityExplanation>& priorities() const { return priorities_; }
   // Periodic housekeeping: nodes that stopped heartbeating go DOWN (their jobs NODE_FAIL),
   // finished jobs older than min_job_age are dropped.
   void Tick();
@@ -147,6 +152,10 @@ class Controller {
   static void FillJobInfo(const JobRecord& job, v1::JobInfo* out);
   void MarkDirty(uint64_t id) { dirty_.insert(id); }
   static v1::StoredJob ToStored(const JobRecord& job);
+  // The scheduler's view. `idle`: as if no job ran (for submission checks).
+  sched::Snapshot BuildSnapshot(bool idle) const;
+  sched::Options SchedOptions() const;
+  void Allocate(const std::vector<sched::Allocation>& nodes);
   static JobRecord FromStored(const v1::StoredJob& stored);
   v1::LaunchJobRequest MakeLaunch(const JobRecord& job) const;
 
@@ -158,6 +167,8 @@ class Controller {
   std::set<uint64_t> dirty_;
   uint64_t stored_next_job_id_ = 0;
   MonotonicTime grace_until_{};
+  std::map<std::string, sched::UserUsage> usage_;  // decayed CPU-seconds per user (fair share)
+  std::vector<sched::PriorityExplanation> priorities_;
 };
 
 }  // namespace drover::ctld

@@ -1,5 +1,6 @@
 #include "ctld/server.h"
 
+#include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,14 @@ std::string UserName(uint32_t uid) {
   char buf[4096];
   if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result != nullptr) return pw.pw_name;
   return std::to_string(uid);
+}
+
+std::string GroupName(uint32_t gid) {
+  struct group gr;
+  struct group* result = nullptr;
+  char buf[8192];
+  if (getgrgid_r(gid, &gr, buf, sizeof buf, &result) == 0 && result != nullptr) return gr.gr_name;
+  return std::to_string(gid);
 }
 
 v1::Body AckBody() {
@@ -107,6 +116,10 @@ Result<Identity> CtldServer::Authenticate(const v1::Envelope& request) {
   id.groups = fields.groups;
   id.host = fields.host;
   id.user = UserName(fields.uid);
+  id.group_names.push_back(GroupName(fields.gid));
+  for (uint32_t g : fields.groups) {
+    if (g != fields.gid) id.group_names.push_back(GroupName(g));
+  }
   return id;
 }
 

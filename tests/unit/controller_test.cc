@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,9 +49,9 @@ class ControllerTest : public testing::Test {
     return *controller_;
   }
 
-  static Identity Alice() { return {1000, 1000, {1000}, "alice", "login1"}; }
-  static Identity Bob() { return {1001, 1001, {1001}, "bob", "login1"}; }
-  static Identity Root() { return {0, 0, {0}, "root", "login1"}; }
+  static Identity Alice() { return {1000, 1000, {1000}, "alice", "login1", {"alice"}}; }
+  static Identity Bob() { return {1001, 1001, {1001}, "bob", "login1", {"bob"}}; }
+  static Identity Root() { return {0, 0, {0}, "root", "login1", {"root"}}; }
 
   // A valid one-CPU job.
   static v1::JobSpec Spec() {
@@ -61,8 +62,11 @@ class ControllerTest : public testing::Test {
     return spec;
   }
 
+  // Submits and, as the server does once the store has it, marks the job durable.
   Result<uint64_t> Submit(const v1::JobSpec& spec, const Identity& who = Alice()) {
-    return ctl().Submit(spec, who);
+    auto r = ctl().Submit(spec, who);
+    if (r.ok()) ctl().SubmitCommitted(*r, Status::Ok());
+    return r;
   }
 
   // Submits a job that must be accepted; returns its id (0 after a test failure).
@@ -247,7 +251,7 @@ TEST_F(ControllerTest, NothingScheduledBeforeNodesRegister) {
   const uint64_t id = SubmitOk();
   EXPECT_TRUE(Schedule().empty());
   EXPECT_EQ(State(id), JobState::kPending);
-  EXPECT_EQ(Reason(id), "Resources");
+  EXPECT_EQ(Reason(id), "ReqNodeNotAvail");
 }
 
 // Registration answers with the configured heartbeat interval.
@@ -462,7 +466,7 @@ TEST_F(ControllerTest, DownNodeIsNotScheduled) {
   ctl().Tick();
   const uint64_t id = SubmitOk();
   EXPECT_TRUE(Schedule().empty());
-  EXPECT_EQ(Reason(id), "Resources");
+  EXPECT_EQ(Reason(id), "ReqNodeNotAvail");
 }
 
 // A DOWN node's heartbeat is refused: it must register again.
@@ -602,16 +606,35 @@ TEST_F(ControllerTest, HeldJobIsNotScheduled) {
   EXPECT_EQ(Reason(id), "JobHeldUser");
 }
 
-// First come, first served: a job behind one waiting for Resources waits with Priority.
-TEST_F(ControllerTest, LaterJobWaitsBehindBlockedHead) {
+// A job that needs a node that is not available does not hold back smaller jobs behind it.
+TEST_F(ControllerTest, UnavailableNodeDoesNotBlockTheQueue) {
   auto big = Spec();
   big.set_cpus_per_task(8);  // fits node4 only, which has not registered
   const uint64_t first = SubmitOk(big);
   const uint64_t second = SubmitOk();
   ASSERT_TRUE(Register("node1").ok());
-  EXPECT_TRUE(Schedule().empty());
-  EXPECT_EQ(Reason(first), "Resources");
-  EXPECT_EQ(Reason(second), "Priority");
+  const auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), second);
+  EXPECT_EQ(Reason(first), "ReqNodeNotAvail");
+}
+
+// Cores are handed out by id and never twice; the launch carries them for the cpuset.
+TEST_F(ControllerTest, LaunchCarriesCoreIds) {
+  auto two = Spec();
+  two.set_cpus_per_task(2);
+  SubmitOk(two);
+  SubmitOk(two);
+  ASSERT_TRUE(Register("node1").ok());
+  const auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 2u);
+  std::set<uint32_t> seen;
+  for (const auto& l : launches) {
+    ASSERT_EQ(l.request.allocation_size(), 1);
+    for (uint32_t id : l.request.allocation(0).core_ids()) EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kAllocated);
 }
 
 // Jobs fill a node's CPUs before spilling to the next node.
@@ -638,6 +661,107 @@ TEST_F(ControllerTest, LaunchFailureFailsJob) {
   EXPECT_EQ(State(id), JobState::kFailed);
   EXPECT_NE(Reason(id).find("connection refused"), std::string::npos);
   EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+}
+
+// A submission is neither visible nor scheduled until the store has it.
+TEST_F(ControllerTest, SubmissionWaitsForItsCommit) {
+  ASSERT_TRUE(Register("node1").ok());
+  auto r = ctl().Submit(Spec(), Alice());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_TRUE(QueriedIds({}).empty());
+  ctl().SubmitCommitted(*r, Status::Ok());
+  EXPECT_EQ(QueriedIds({}), std::vector<uint64_t>{*r});
+  EXPECT_EQ(Schedule().size(), 1u);
+}
+
+// A submission whose commit failed was never acknowledged, so it is forgotten.
+TEST_F(ControllerTest, FailedCommitForgetsTheSubmission) {
+  auto r = ctl().Submit(Spec(), Alice());
+  ASSERT_TRUE(r.ok());
+  ctl().SubmitCommitted(*r, Status::ResourceExhausted("disk full"));
+  EXPECT_EQ(ctl().FindJob(*r), nullptr);
+}
+
+// Every change lands in the next batch once, with the id sequence.
+TEST_F(ControllerTest, BatchCarriesChangedJobsOnce) {
+  const uint64_t id = SubmitOk();
+  StoreBatch batch = ctl().TakeBatch();
+  ASSERT_EQ(batch.jobs.size(), 1u);
+  EXPECT_EQ(batch.jobs[0].job_id(), id);
+  EXPECT_EQ(batch.jobs[0].spec().script(), Spec().script());
+  EXPECT_EQ(batch.next_job_id, id + 1);
+  EXPECT_TRUE(ctl().TakeBatch().jobs.empty());
+  Cancel(id);
+  batch = ctl().TakeBatch();
+  ASSERT_EQ(batch.jobs.size(), 1u);
+  EXPECT_EQ(batch.jobs[0].state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(batch.next_job_id, 0u);
+}
+
+// After a restart a running job keeps its cores while its node reports it; one that no node
+// reports within the grace period ends as NODE_FAIL.
+TEST_F(ControllerTest, RestoreReconcilesRunningJobs) {
+  const uint64_t kept = StartJobOnNode1();
+  const uint64_t lost = StartJobOnNode1();
+  const uint64_t pending = SubmitOk();
+  StoreBatch batch = ctl().TakeBatch();
+  StoredState saved;
+  saved.next_job_id = batch.next_job_id;
+  for (const auto& j : batch.jobs) saved.unfinished.push_back(j);
+
+  Controller restarted(config_, clock_);
+  restarted.Restore(saved, seconds(30));
+  EXPECT_EQ(restarted.FindNode("node1")->alloc_cpus, 2u);
+  v1::RegisterNodeRequest reg;
+  reg.set_name("node1");
+  reg.add_running_job_ids(kept);
+  ASSERT_TRUE(restarted.RegisterNode(reg).ok());
+  clock_.Advance(seconds(31));
+  restarted.Tick();
+  EXPECT_EQ(restarted.FindJob(kept)->state, JobState::kRunning);
+  EXPECT_EQ(restarted.FindJob(lost)->state, JobState::kNodeFail);
+  EXPECT_EQ(restarted.FindJob(pending)->state, JobState::kPending);
+  EXPECT_EQ(restarted.FindNode("node1")->alloc_cpus, 1u);
+  auto next = restarted.Submit(Spec(), Alice());
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(*next, pending);
+}
+
+// Holding and releasing a pending job; an admin hold needs root to release.
+TEST_F(ControllerTest, HoldAndRelease) {
+  const uint64_t id = SubmitOk();
+  std::vector<SignalAction> actions;
+  auto r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Alice(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(Reason(id), "JobHeldUser");
+  ASSERT_TRUE(Register("node1").ok());
+  EXPECT_TRUE(Schedule().empty());
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Root(), &actions);
+  EXPECT_EQ(Reason(id), "JobHeldAdmin");
+  r = ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Alice(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Bob(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Root(), &actions);
+  EXPECT_EQ(Schedule().size(), 1u);
+  EXPECT_TRUE(actions.empty());
+}
+
+// Requeue of a running job stops it and makes it pending again once the node confirms.
+TEST_F(ControllerTest, RequeueRunningJob) {
+  const uint64_t id = StartJobOnNode1();
+  std::vector<SignalAction> actions;
+  ctl().Control(v1::CONTROL_ACTION_REQUEUE, {id}, Alice(), &actions);
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].signal, 0);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 1u);
+  ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_CANCELLED).ok());
+  EXPECT_EQ(State(id), JobState::kPending);
+  EXPECT_EQ(ctl().FindJob(id)->requeue_count, 1u);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+  EXPECT_EQ(Schedule().size(), 1u);
 }
 
 }  // namespace

@@ -52,6 +52,3 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snapshot, const Opti
 std::string TasksPerNode(const std::vector<Allocation>& nodes);
 
 }  // namespace drover::sched
-
-// The pre-issue-5 interface, kept until the controller uses the one above.
-#include "ctld/sched/scheduler_compat.h"  // IWYU pragma: export
