@@ -1,6 +1,7 @@
 // scontrol and drover control: show jobs, nodes, partitions and hostlists; hold, release and
 // requeue jobs.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -64,7 +65,15 @@ std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
   };
   if (details) {
     for (const auto& a : j.allocation()) {
-      groups.push_back({"Nodes=" + a.node(), "CPUs=" + std::to_string(a.cpus()), "Mem=" + std::to_string(a.memory_mb())});
+      std::vector<std::string> ids;
+      for (uint32_t id : a.core_ids()) ids.push_back("c" + std::to_string(id));
+      // "c4,c5" compresses like host names: c[4-5]; printed as Slurm does, "4-5".
+      std::string cpu_ids = CompressHostlist(ids);
+      cpu_ids.erase(std::remove(cpu_ids.begin(), cpu_ids.end(), 'c'), cpu_ids.end());
+      cpu_ids.erase(std::remove(cpu_ids.begin(), cpu_ids.end(), '['), cpu_ids.end());
+      cpu_ids.erase(std::remove(cpu_ids.begin(), cpu_ids.end(), ']'), cpu_ids.end());
+      groups.push_back({"Nodes=" + a.node(), "CPU_IDs=" + cpu_ids, "Mem=" + std::to_string(a.memory_mb()),
+                        "GRES="});
     }
   }
   groups.push_back({"WorkDir=" + j.spec().work_dir()});

@@ -121,7 +121,7 @@ std::vector<LocalDaemon> LocalCluster::ListDaemons() const {
   return out;
 }
 
-drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers) {
+drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers, const std::string& like) {
   auto ctld_port = FreePort();
   if (!ctld_port.ok()) return ctld_port.status();
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
@@ -137,13 +137,18 @@ drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers
     << "tls: {ca: " << dir_ << "/keys/tls/ca.crt, cert: " << dir_ << "/keys/tls/%n.crt, key: " << dir_
     << "/keys/tls/%n.key}\n"
     << "timeouts: {heartbeat_interval: 1, node_timeout: 5, kill_wait: 2}\n"
-    << "scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}\n"
-    << "nodes:\n";
+    << "scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}\n";
+  if (like == "rk1") y << "kinds: [big, little]\n";
+  y << "nodes:\n";
   for (const auto& w : workers) {
     auto port = FreePort();
     if (!port.ok()) return port.status();
-    y << "  - {names: " << w << ", address: 127.0.0.1, port: " << *port << ", cpus: " << cpus
-      << ", memory: " << mem << "}\n";
+    y << "  - {names: " << w << ", address: 127.0.0.1, port: " << *port;
+    if (like == "rk1") {
+      y << ", cores: {little: \"0-3\", big: \"4-7\"}, memory: 15G, features: [rk1, arm64]}\n";
+    } else {
+      y << ", cpus: " << cpus << ", memory: " << mem << "}\n";
+    }
   }
   y << "partitions:\n  - {name: batch, nodes: \"" << CompressHostlist(workers) << "\", default: true}\n";
   std::ofstream out(ConfigPath(), std::ios::trunc);
@@ -228,8 +233,11 @@ drover::Status LocalCluster::WaitUntilIdle(int seconds) {
                                  " s (" + last + "); see the logs in " + dir_ + "/log");
 }
 
-drover::Status LocalCluster::Up(int nodes) {
+drover::Status LocalCluster::Up(int nodes, const std::string& like) {
   if (nodes < 1 || nodes > 64) return drover::Status::InvalidArgument("--nodes must be between 1 and 64");
+  if (like != "host" && like != "rk1") {
+    return drover::Status::InvalidArgument("--like must be host or rk1, not '" + like + "'");
+  }
   for (const auto& d : ListDaemons()) {
     if (d.pid != 0) {
       return drover::Status::AlreadyExists("a local cluster is already running in " + dir_ +
@@ -248,7 +256,7 @@ drover::Status LocalCluster::Up(int nodes) {
   hosts.insert(hosts.end(), workers.begin(), workers.end());
   auto keys = GenerateClusterKeys({dir_ + "/keys", hosts, 3650, false});
   if (!keys.ok()) return keys.status();
-  DROVER_RETURN_IF_ERROR(WriteConfig(workers));
+  DROVER_RETURN_IF_ERROR(WriteConfig(workers, like));
   DROVER_RETURN_IF_ERROR(StartDaemon("ctld"));
   for (const auto& w : workers) DROVER_RETURN_IF_ERROR(StartDaemon(w));
   return WaitUntilIdle(30);

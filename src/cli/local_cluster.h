@@ -27,7 +27,10 @@ class LocalCluster {
 
   // Creates keys and config (if missing) for `nodes` workers, starts every daemon, waits until
   // all nodes are idle. Refuses if daemons of this directory are already running.
-  drover::Status Up(int nodes);
+  // `like`: "host" (each node has this machine's CPUs) or "rk1" (each node is configured as a
+  // Turing RK1: cores 0-3 little Cortex-A55, 4-7 big Cortex-A76, 15G), so big/little
+  // scheduling can be tried on any machine. Jobs are not confined to those cores yet (#6).
+  drover::Status Up(int nodes, const std::string& like = "host");
   // Stops every daemon and the jobs they run; waits for them to exit.
   drover::Status Down();
   std::vector<LocalDaemon> ListDaemons() const;
@@ -40,7 +43,7 @@ class LocalCluster {
   static std::vector<std::string> WorkerNames(int n);
 
  private:
-  drover::Status WriteConfig(const std::vector<std::string>& workers);
+  drover::Status WriteConfig(const std::vector<std::string>& workers, const std::string& like);
   drover::Status StartDaemon(const std::string& name);
   drover::Status WaitUntilIdle(int seconds);
   std::vector<std::string> DaemonNames() const;  // "ctld" then the workers, from the config

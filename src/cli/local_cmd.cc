@@ -36,10 +36,12 @@ int RunLocal(const Args& args) {
   app.require_subcommand(1);
   std::string dir = DefaultDir();
   int nodes = 3;
+  std::string like = "host";
   std::string name;
   auto* up = app.add_subcommand("up", "generate keys and config, start the daemons, wait until all nodes are idle");
   up->add_option("--dir", dir, "where the cluster lives (default $DROVER_LOCAL_DIR or /tmp/drover-local-$UID)");
   up->add_option("--nodes", nodes, "number of node daemons (default 3: node1, node2, node4)");
+  up->add_option("--like", like, "what each node is configured as: host (this machine's CPUs) or rk1 (a Turing RK1: 4 little + 4 big cores)");
   auto* down = app.add_subcommand("down", "stop every daemon and job of the local cluster");
   down->add_option("--dir", dir, "the cluster's directory");
   auto* status = app.add_subcommand("status", "show which daemons run");
@@ -63,7 +65,7 @@ int RunLocal(const Args& args) {
       std::cerr << "note: running as uid " << geteuid() << ", not root: jobs run as you only, "
                 << "and other users cannot submit to this cluster.\n";
     }
-    auto s = cluster.Up(nodes);
+    auto s = cluster.Up(nodes, like);
     if (!s.ok()) return ReportError(prog, s);
     std::cerr << "local cluster up in " << cluster.dir() << ": controller node3, nodes "
               << CompressHostlist(LocalCluster::WorkerNames(nodes)) << " idle\n"
