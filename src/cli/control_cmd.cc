@@ -88,6 +88,15 @@ std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
   return out + "\n";
 }
 
+// "big:2/4,little:4/4": free/total cores per kind, fastest first.
+std::string KindsText(const v1::NodeInfo& n) {
+  std::string out;
+  for (const auto& k : n.kinds()) {
+    out += (out.empty() ? "" : ",") + k.kind() + ":" + std::to_string(k.free()) + "/" + std::to_string(k.total());
+  }
+  return out.empty() ? "(null)" : out;
+}
+
 std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
   static const std::map<int, std::string> kStates = {{v1::NODE_STATE_IDLE, "IDLE"}, {v1::NODE_STATE_MIXED, "MIXED"},
                                                      {v1::NODE_STATE_ALLOCATED, "ALLOCATED"},
@@ -98,7 +107,8 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
   return "NodeName=" + n.name() + " State=" + kStates.at(n.state()) + sep + "CPUAlloc=" +
          std::to_string(n.alloc_cpus()) + " CPUTot=" + std::to_string(n.cpus()) + sep +
          "RealMemory=" + std::to_string(n.memory_mb()) + " AllocMem=" + std::to_string(n.alloc_memory_mb()) +
-         " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "NodeAddr=" + n.address() +
+         " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "CoreKinds=" + KindsText(n) + sep +
+         "NodeAddr=" + n.address() +
          " Partitions=" + partitions + (n.reason().empty() ? "" : sep + "Reason=" + n.reason()) + "\n";
 }
 

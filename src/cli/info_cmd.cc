@@ -2,6 +2,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -68,6 +69,22 @@ std::string Field(const Group& g, char code) {
       return ss.str();
     }
     case 'e': return std::to_string(first.free_memory_mb());
+    case 'K': {  // drover's own: free/total cores per CPU kind, fastest first
+      std::vector<std::pair<std::string, std::pair<uint32_t, uint32_t>>> sums;
+      for (const auto* n : g.nodes) {
+        for (const auto& k : n->kinds()) {
+          auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& e) { return e.first == k.kind(); });
+          if (it == sums.end()) it = sums.insert(sums.end(), {k.kind(), {0, 0}});
+          it->second.first += k.free();
+          it->second.second += k.total();
+        }
+      }
+      std::string out;
+      for (const auto& [kind, counts] : sums) {
+        out += (out.empty() ? "" : " ") + kind + ":" + std::to_string(counts.first) + "/" + std::to_string(counts.second);
+      }
+      return out;
+    }
     case 'C': {
       uint64_t alloc = 0, idle = 0, other = 0, total = 0;
       for (const auto* n : g.nodes) {
@@ -92,6 +109,7 @@ std::string Header(char code) {
       {'D', "NODES"},     {'t', "STATE"},     {'T', "STATE"},    {'N', "NODELIST"},
       {'n', "HOSTNAMES"}, {'c', "CPUS"},      {'m', "MEMORY"},   {'f', "AVAIL_FEATURES"},
       {'E', "REASON"},    {'O', "CPU_LOAD"},  {'e', "FREE_MEM"}, {'C', "CPUS(A/I/O/T)"},
+      {'K', "CORES(FREE/TOTAL)"},
   };
   auto it = kHeaders.find(code);
   return it == kHeaders.end() ? std::string(1, code) : it->second;
@@ -113,7 +131,7 @@ std::vector<Group> GroupNodes(const v1::QueryNodesResponse& r, const std::vector
       Group probe{&p, {it->second}};
       std::string key;
       for (const auto& t : tokens) {
-        if (t.code != 0 && t.code != 'N' && t.code != 'n' && t.code != 'D' && t.code != 'C') {
+        if (t.code != 0 && t.code != 'N' && t.code != 'n' && t.code != 'D' && t.code != 'C' && t.code != 'K') {
           key += Field(probe, t.code) + '\x1f';
         }
       }
@@ -211,7 +229,7 @@ int RunInfo(const Args& args) {
     return 0;
   }
   std::cout << "cluster " << nodes->cluster_name() << "\n\n";
-  std::cout << "PARTITION    AVAIL  TIMELIMIT  NODES STATE      CPUS(A/I/O/T)  MEM(MB)  NODELIST\n";
+  std::cout << "PARTITION    AVAIL  TIMELIMIT  NODES STATE      CPUS(A/I/O/T)  MEM(MB)  NODELIST       FREE/TOTAL CORES BY KIND\n";
   for (const auto& g : GroupNodes(*nodes, ParseFormat("%P %a %l %T %m"), "", false)) {
     std::string line;
     line += Justify(Field(g, 'P'), 12, false) + " ";
@@ -221,7 +239,8 @@ int RunInfo(const Args& args) {
     line += Justify(Field(g, 'T'), 10, false) + " ";
     line += Justify(Field(g, 'C'), 14, false) + " ";
     line += Justify(Field(g, 'm'), 8, true) + "  ";
-    line += Field(g, 'N');
+    line += Justify(Field(g, 'N'), 14, false) + " ";
+    line += Field(g, 'K');
     std::cout << line << "\n";
   }
   bool any_reason = false;

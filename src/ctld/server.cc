@@ -1,6 +1,8 @@
 #include "ctld/server.h"
 
 #include <grp.h>
+
+#include <algorithm>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 
@@ -211,7 +213,7 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       const auto& r = body->cancel_job();
       std::vector<SignalAction> actions;
       auto results = controller_.Cancel({r.job_ids().begin(), r.job_ids().end()}, r.signal(), *who,
-                                        &actions);
+                                        &actions, {r.job_id_texts().begin(), r.job_id_texts().end()});
       for (auto& res : results) *reply.mutable_cancel_job_response()->add_results() = res;
       if (results.empty()) reply.mutable_cancel_job_response();
       for (const auto& a : actions) Signal(a);
@@ -244,7 +246,8 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       }
       const auto& r = body->query_acct();
       AcctQuery q;
-      q.job_ids.assign(r.job_ids().begin(), r.job_ids().end());
+      // An array's id also names its elements, which have ids of their own (SA-3).
+      q.job_ids = controller_.WithArrayElements({r.job_ids().begin(), r.job_ids().end()});
       q.users.assign(r.users().begin(), r.users().end());
       q.start_after = r.start_after();
       q.end_before = r.end_before();
@@ -259,6 +262,22 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
       }
       *reply.mutable_query_jobs_response() = controller_.QueryJobs(body->query_jobs());
+      for (const auto& p : controller_.priorities()) {
+        auto* out = reply.mutable_query_jobs_response()->add_priorities();
+        out->set_job_id(p.id);
+        out->set_user(p.user);
+        out->set_age(p.age);
+        out->set_fairshare(p.fairshare);
+        out->set_job_size(p.job_size);
+        out->set_partition(p.partition);
+        out->set_age_part(p.age_part);
+        out->set_fairshare_part(p.fairshare_part);
+        out->set_job_size_part(p.job_size_part);
+        out->set_partition_part(p.partition_part);
+        out->set_nice(p.nice);
+        out->set_priority(p.priority);
+        out->set_user_usage_cpu_seconds(p.user_usage_cpu_seconds);
+      }
       break;
     }
     case v1::Body::kQueryNodes: {
@@ -266,12 +285,40 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
       }
       *reply.mutable_query_nodes_response() = controller_.QueryNodes();
+      AddKindUsage(reply.mutable_query_nodes_response());
       break;
     }
     default:
       return fail(Status::Unsupported("drover-ctld does not serve this request type"));
   }
   respond(MakeReply(request, reply));
+}
+
+// Free and total cores per CPU kind, fastest kind first, for sinfo and drover info.
+void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
+  const Config& cfg = controller_.config();
+  for (auto& info : *response->mutable_nodes()) {
+    const NodeConfig* nc = cfg.FindNode(info.name());
+    const NodeRecord* rec = controller_.FindNode(info.name());
+    if (nc == nullptr || rec == nullptr) continue;
+    std::vector<const CoreKindConfig*> kinds;
+    for (const auto& k : nc->cores) kinds.push_back(&k);
+    auto rank = [&](const CoreKindConfig* k) {
+      auto it = std::find(cfg.cpu_kinds.begin(), cfg.cpu_kinds.end(), k->kind);
+      return it - cfg.cpu_kinds.begin();
+    };
+    std::stable_sort(kinds.begin(), kinds.end(),
+                     [&](const auto* a, const auto* b) { return rank(a) < rank(b); });
+    for (const auto* k : kinds) {
+      auto* usage = info.add_kinds();
+      usage->set_kind(k->kind);
+      usage->set_total(static_cast<uint32_t>(k->cpu_ids.size()));
+      uint32_t free = 0;
+      for (uint32_t id : k->cpu_ids) free += rec->used_cores.count(id) ? 0 : 1;
+      const bool usable = info.state() != v1::NODE_STATE_DOWN && info.state() != v1::NODE_STATE_UNKNOWN;
+      usage->set_free(usable ? free : 0);
+    }
+  }
 }
 
 void CtldServer::RequestSchedule() {

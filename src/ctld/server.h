@@ -38,6 +38,7 @@ class CtldServer {
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
   Result<Identity> Authenticate(const v1::Envelope& request);
   void RequestSchedule();
+  void AddKindUsage(v1::QueryNodesResponse* response) const;
   // Hands everything the controller changed to the store; `then` runs once that is durable
   // (or failed). Replies that acknowledge a change are sent from `then`.
   void CommitThen(std::function<void(Status)> then);
