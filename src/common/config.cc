@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <openssl/evp.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -812,6 +813,61 @@ Status Parser::ParsePartitions(const Field& f, Config& c) {
   return Status::Ok();
 }
 
+// Collects where each document of a stream starts and where its content (its first node)
+// starts; the nodes themselves come from YAML::Load.
+class DocumentStartRecorder : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { OnNode(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { OnNode(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    OnNode(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    OnNode(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    OnNode(mark);
+  }
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+  std::vector<YAML::Mark> contents;  // one per document once it has been handled
+
+ private:
+  void OnNode(const YAML::Mark& mark) {
+    if (contents.size() < starts.size()) contents.push_back(mark);
+  }
+};
+
+// Where the content of every document in `text` starts. Not YAML::LoadAll: yaml-cpp 0.7 yields
+// an empty document for a stray ',' outside a flow collection without consuming it, so LoadAll
+// collects empty documents until memory runs out (found by tests/fuzz/config_fuzz). A document
+// that starts where the previous one did is that case, and an error here. Throws
+// YAML::Exception on invalid YAML.
+Result<std::vector<YAML::Mark>> DocumentContents(const std::string& text,
+                                                 const std::string& path) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStartRecorder recorder;
+  while (parser.HandleNextDocument(recorder)) {
+    const std::vector<YAML::Mark>& starts = recorder.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+      const YAML::Mark& at = starts.back();
+      return Status::InvalidArgument(path + ":" + std::to_string(at.line + 1) + ":" +
+                                     std::to_string(at.column + 1) +
+                                     ": document: expected valid YAML, got a character that "
+                                     "starts no value (a ',' outside [ ] or { }?)");
+    }
+  }
+  return recorder.contents;
+}
+
 }  // namespace
 
 const NodeConfig* Config::FindNode(const std::string& name) const {
@@ -856,19 +912,21 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   config.content_hash = Sha256Hex(text);
   // yaml-cpp reports every problem by throwing; nothing may escape this function.
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      return Status::InvalidArgument(path + ":" + std::to_string(docs[1].Mark().line + 1) +
+    Result<std::vector<YAML::Mark>> docs = DocumentContents(text, path);
+    if (!docs.ok()) return docs.status();
+    if (docs->size() > 1) {
+      return Status::InvalidArgument(path + ":" + std::to_string((*docs)[1].line + 1) +
                                      ":1: " + "document: expected one YAML document, got " +
-                                     std::to_string(docs.size()) + " documents");
+                                     std::to_string(docs->size()) + " documents");
     }
-    if (docs.empty() || docs[0].IsNull()) {
+    const YAML::Node doc = YAML::Load(text);
+    if (doc.IsNull()) {
       return Status::InvalidArgument(path +
                                      ":1:1: document: expected a mapping of configuration keys, "
                                      "got an empty document");
     }
     Parser parser(path);
-    DROVER_RETURN_IF_ERROR(parser.Parse(docs[0], config));
+    DROVER_RETURN_IF_ERROR(parser.Parse(doc, config));
   } catch (const YAML::Exception& e) {
     const int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
     const int column = e.mark.column >= 0 ? e.mark.column + 1 : 1;
