@@ -1,0 +1,3 @@
+#!/bin/sh
+#SBATCH -n 4
+#SBATCH --wrap\

@@ -1,0 +1,2 @@
+#!/bin/sh
+#SBATCH -J a\ b "" '' \

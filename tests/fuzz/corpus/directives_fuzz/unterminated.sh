@@ -1,0 +1,2 @@
+#SBATCH --comment="never closed
+hostname
