@@ -197,6 +197,12 @@ Status CredentialVerifier::Verify(const CredentialFields& fields, std::string_vi
 
   const int64_t skew_ms = int64_t{options_.max_clock_skew_s} * 1000;
   const std::string host = HostOrUnknown(fields.host);
+  // No clock reports a time before 1970; refusing one also keeps the arithmetic below (the
+  // expiry, "expired N s ago") inside int64 (found by tests/fuzz/credential_fuzz).
+  if (fields.issued_at_ms < 0) {
+    return Status::Unauthenticated("credential from host " + host +
+                                   " has an issue time before 1970: check the clock of " + host);
+  }
   if (fields.issued_at_ms > now_ms + skew_ms) {
     return Status::Unauthenticated(
         "credential issued " + DescribeSeconds(fields.issued_at_ms - now_ms) +

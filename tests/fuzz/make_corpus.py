@@ -67,6 +67,8 @@ cred_env('future', b, issued=NOW + 600_000)
 cred_env('wrong_payload', b, ph=hashlib.sha256(b'other').digest())
 cred_env('unknown_key_id', b, key_id=2)
 cred_env('resign_me', b, request_id=3, issued=NOW, ttl=60)
+# Signed by whoever holds the key, issued at INT64_MIN: overflowed the expiry arithmetic.
+cred_env('issued_before_1970', b, request_id=1, issued=-2**63, ttl=1)
 write('credential_fuzz', 'no_credential', encode('Envelope', f'version: 1 request_id: 1 body: "{esc(b)}"'))
 
 # Frames: [chunk-1][limit bit][stream].
