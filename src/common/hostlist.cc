@@ -226,7 +226,9 @@ std::string CompressHostlist(const std::vector<std::string>& names) {
       Run& r = runs.back();
       const size_t new_min = std::max(r.min_width, min_w);
       const size_t new_max = std::min(r.max_width, max_w);
-      if (r.numbered && r.prefix == s.prefix && r.hi + 1 == s.number && new_min <= new_max) {
+      // A run stops at kMaxNamesPerRange names: ExpandHostlist refuses longer ranges.
+      if (r.numbered && r.prefix == s.prefix && r.hi + 1 == s.number && new_min <= new_max &&
+          r.hi - r.lo + 1 < kMaxNamesPerRange) {
         r.hi = s.number;
         r.min_width = new_min;
         r.max_width = new_max;
