@@ -11,6 +11,15 @@ namespace {
 
 constexpr size_t kMaxScriptBytes = 4u << 20;
 constexpr size_t kMaxNameBytes = 200;
+// How many elements of one array a pass offers the scheduler at most: enough to fill a
+// cluster quickly, few enough that a 100,000-element array costs no more than a few jobs.
+constexpr uint32_t kMaxElementsPerPass = 256;
+// Scheduler-only ids for extra elements of an array in one pass; never a real job id.
+constexpr uint64_t kSyntheticIdBase = uint64_t{1} << 62;
+// How long the final state of a purged job still answers dependencies and `sacct -j ARRAY`.
+constexpr int64_t kFinalStateMemorySeconds = 24 * 3600;
+constexpr const char* kDependencyNeverSatisfied = "DependencyNeverSatisfied";
+constexpr const char* kJobArrayTaskLimit = "JobArrayTaskLimit";
 
 bool HasControlCharacters(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -178,6 +187,17 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
   if (job.spec.hold()) job.reason = "JobHeldUser";
 
   if (auto kind = sched::ParseCpuKind(job.spec.cpu_kind()); !kind.ok()) return kind.status();
+  DROVER_RETURN_IF_ERROR(ParseJobExtras(job));
+  for (const auto& item : job.dependency.items) {
+    if (item.type == DependencyType::kSingleton || Target(item).known) continue;
+    return Status::InvalidArgument(
+        "invalid dependency: job " + std::to_string(item.job_id) +
+        (item.task_id ? "_" + std::to_string(*item.task_id) : "") + " is not known to this cluster");
+  }
+  if (job.IsArrayRemainder()) {
+    job.array_job_id = job.id;
+    if (job.spec.stdout_pattern().empty()) job.spec.set_stdout_pattern("slurm-%A_%a.out");
+  }
   DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToPending(job), BuildSnapshot(true), SchedOptions()));
   ++next_job_id_;
   job.durable = false;
@@ -189,55 +209,121 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
 
 std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& ids, int32_t signal,
                                                  const Identity& who,
-                                                 std::vector<SignalAction>* actions) {
+                                                 std::vector<SignalAction>* actions,
+                                                 const std::vector<std::string>& id_texts) {
   std::vector<v1::CancelResult> results;
+  auto not_found = [](v1::CancelResult& r, const char* why) {
+    r.set_code(v1::ERROR_CODE_NOT_FOUND);
+    r.set_message(why);
+  };
+  // A whole job, or every element of an array (the array's own record carries its id).
+  auto cancel_id = [&](uint64_t id, v1::CancelResult& r) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.durable) return not_found(r, "invalid job id specified");
+    JobRecord& job = it->second;
+    if (job.array_job_id != id) {
+      if (IsFinished(job.state)) return not_found(r, "job has already finished");
+      return CancelOne(job, signal, who, r, actions);
+    }
+    bool any = false;
+    for (auto& [eid, e] : jobs_) {
+      if (e.array_job_id != id || IsFinished(e.state)) continue;
+      // A signal goes to running elements only; the pending remainder has no process.
+      if (signal != 0 && e.state == JobState::kPending) continue;
+      any = true;
+      v1::CancelResult one;
+      CancelOne(e, signal, who, one, actions);
+      if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
+        r.set_code(one.code());
+        r.set_message(one.message());
+      }
+    }
+    if (!any) not_found(r, signal ? "no element of the array is running" : "job has already finished");
+  };
   for (uint64_t id : ids) {
     v1::CancelResult r;
     r.set_job_id(id);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end() || IsFinished(it->second.state)) {
-      r.set_code(v1::ERROR_CODE_NOT_FOUND);
-      r.set_message(it == jobs_.end() ? "invalid job id specified"
-                                      : "job has already finished");
+    cancel_id(id, r);
+    results.push_back(r);
+  }
+  for (const auto& text : id_texts) {
+    v1::CancelResult r;
+    r.set_job_id_text(text);
+    auto spec = ParseJobIdSpec(text);
+    if (!spec.ok()) {
+      r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+      r.set_message(spec.status().message());
       results.push_back(r);
       continue;
     }
-    JobRecord& job = it->second;
-    if (who.uid != 0 && who.uid != job.owner.uid) {
-      r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
-      r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " +
-                    job.owner.user);
+    r.set_job_id(spec->job_id);
+    if (!spec->tasks) {
+      cancel_id(spec->job_id, r);
       results.push_back(r);
       continue;
     }
-    if (!job.durable) {
-      r.set_code(v1::ERROR_CODE_NOT_FOUND);
-      r.set_message("invalid job id specified");
-      results.push_back(r);
-      continue;
-    }
-    if (job.state == JobState::kPending) {
-      if (signal != 0) {
-        r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
-        r.set_message("job is pending execution: there is no process to signal");
-      } else {
-        FinishJob(job, JobState::kCancelled, "None");
-        MarkDirty(id);
+    bool found = false;
+    for (auto task = spec->tasks->First(); task; task = spec->tasks->NextFrom(*task + 1)) {
+      v1::CancelResult one;
+      auto it = jobs_.find(spec->job_id);
+      JobRecord* element = const_cast<JobRecord*>(FindElement(spec->job_id, *task));
+      if (element == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
+          it->second.state == JobState::kPending && it->second.array_remaining->Contains(*task)) {
+        if (who.uid != 0 && who.uid != it->second.owner.uid) {
+          one.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+          one.set_message("access/permission denied: job " + text + " belongs to " + it->second.owner.user);
+        } else if (signal != 0) {
+          one.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+          one.set_message("job is pending execution: there is no process to signal");
+        } else {
+          // A cancelled element leaves the remainder as a record of its own, so that sacct
+          // shows it CANCELLED (as Slurm does).
+          JobRecord& e = SplitElement(it->second, *task);
+          FinishJob(e, JobState::kCancelled, "None");
+          MarkDirty(e.id);
+        }
+        found = true;
+      } else if (element != nullptr && element->durable && !IsFinished(element->state)) {
+        CancelOne(*element, signal, who, one, actions);
+        found = true;
       }
-      results.push_back(r);
-      continue;
+      if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
+        r.set_code(one.code());
+        r.set_message(one.message());
+      }
     }
-    // Running: the node delivers the signal. A cancel shows as CANCELLED at once; the cores
-    // stay allocated until the node confirms every process is gone.
-    actions->push_back({job.allocation.front().node, id, signal});
-    if (signal == 0) {
-      FinishJob(job, JobState::kCancelled, "None");
-      job.requeue_pending = false;
-      MarkDirty(id);
-    }
+    if (!found && r.code() == v1::ERROR_CODE_UNSPECIFIED) not_found(r, "invalid job id specified");
     results.push_back(r);
   }
   return results;
+}
+
+void Controller::CancelOne(JobRecord& job, int32_t signal, const Identity& who, v1::CancelResult& r,
+                           std::vector<SignalAction>* actions) {
+  const uint64_t id = job.id;
+  if (who.uid != 0 && who.uid != job.owner.uid) {
+    r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+    r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
+    return;
+  }
+  if (job.state == JobState::kPending) {
+    if (signal != 0) {
+      r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+      r.set_message("job is pending execution: there is no process to signal");
+    } else {
+      FinishJob(job, JobState::kCancelled, "None");
+      MarkDirty(id);
+    }
+    return;
+  }
+  // Running: the node delivers the signal. A cancel shows as CANCELLED at once; the cores
+  // stay allocated until the node confirms every process is gone.
+  actions->push_back({job.allocation.front().node, id, signal});
+  if (signal == 0) {
+    FinishJob(job, JobState::kCancelled, "None");
+    job.requeue_pending = false;
+    MarkDirty(id);
+  }
 }
 
 Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNodeRequest& request) {
@@ -433,17 +519,90 @@ void Controller::Allocate(const std::vector<sched::Allocation>& nodes) {
 }
 
 std::vector<LaunchAction> Controller::Schedule() {
-  const sched::Snapshot snap = BuildSnapshot(false);
+  // Dependencies first: a satisfied one is dropped for good (as Slurm clears it), a never
+  // satisfiable one is latched so that purging its targets later cannot release the job.
+  const auto deps = EvaluateDependencies();
+  for (const auto& [id, status] : deps) {
+    JobRecord& job = jobs_.at(id);
+    if (status == DependencyStatus::kSatisfied) {
+      job.dependency = {};
+      job.spec.clear_dependency();
+      MarkDirty(id);
+    } else if (status == DependencyStatus::kNeverSatisfied && !job.dependency_never) {
+      job.dependency_never = true;
+      MarkDirty(id);
+    }
+  }
+
+  sched::Snapshot snap = BuildSnapshot(false);
   if (snap.pending.empty()) {
     priorities_.clear();
     return {};
   }
+  // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
+  // that map back to it. Throttled (%M) arrays and unmet dependencies are not started.
+  std::map<uint64_t, uint32_t> running_elements;
+  for (const auto& [id, job] : jobs_) {
+    if (job.array_job_id != 0 && !job.IsArrayRemainder() && (job.state == JobState::kRunning || job.holds_resources)) {
+      ++running_elements[job.array_job_id];
+    }
+  }
+  std::map<uint64_t, uint64_t> array_of;  // scheduler-only id -> array id
+  std::set<uint64_t> throttled;
+  std::vector<sched::PendingJob> extra;
+  uint64_t next_synthetic = kSyntheticIdBase;
+  for (auto& p : snap.pending) {
+    const JobRecord& job = jobs_.at(p.id);
+    if (!job.dependency.empty() || job.dependency_never) p.dependency_satisfied = false;
+    if (!job.IsArrayRemainder()) continue;
+    uint32_t slots = std::min(job.array_remaining->Count(), kMaxElementsPerPass);
+    if (job.array_max_running) {
+      const uint32_t running = running_elements[p.id];
+      slots = std::min(slots, job.array_max_running > running ? job.array_max_running - running : 0);
+    }
+    if (slots == 0) {
+      throttled.insert(p.id);
+      p.dependency_satisfied = false;  // keeps it out of this pass without blocking others
+      continue;
+    }
+    for (uint32_t k = 1; k < slots; ++k) {
+      sched::PendingJob copy = p;
+      copy.id = next_synthetic++;
+      array_of[copy.id] = p.id;
+      extra.push_back(std::move(copy));
+    }
+  }
+  for (auto& p : extra) snap.pending.push_back(std::move(p));
+
   sched::Plan plan = sched::Schedule(snap, SchedOptions());
-  priorities_ = std::move(plan.priorities);
-  for (const auto& wait : plan.waits) jobs_[wait.id].reason = wait.reason;
+  priorities_.clear();
+  for (auto& p : plan.priorities) {
+    if (p.id < kSyntheticIdBase) priorities_.push_back(std::move(p));
+  }
+  for (const auto& wait : plan.waits) {
+    if (wait.id >= kSyntheticIdBase) continue;
+    JobRecord& job = jobs_.at(wait.id);
+    job.reason = job.dependency_never ? kDependencyNeverSatisfied
+                 : throttled.count(wait.id) && wait.reason == sched::reason::kDependency && job.dependency.empty()
+                     ? kJobArrayTaskLimit
+                     : wait.reason;
+  }
   std::vector<LaunchAction> launches;
   for (auto& start : plan.starts) {
-    JobRecord& job = jobs_[start.id];
+    auto mapped = array_of.find(start.id);
+    auto it = jobs_.find(mapped == array_of.end() ? start.id : mapped->second);
+    if (it == jobs_.end() || it->second.state != JobState::kPending) continue;
+    JobRecord* target = &it->second;
+    if (target->IsArrayRemainder()) {
+      JobRecord& array = *target;
+      target = &SplitElement(array, *array.array_remaining->First());
+      // The remainder now waits on its throttle, not on the reason of a pass ago.
+      if (array.IsArrayRemainder() && array.array_max_running &&
+          ++running_elements[array.id] >= array.array_max_running) {
+        array.reason = kJobArrayTaskLimit;
+      }
+    }
+    JobRecord& job = *target;
     job.state = JobState::kRunning;
     job.reason = "None";
     job.start_time = snap.now;
@@ -454,6 +613,138 @@ std::vector<LaunchAction> Controller::Schedule() {
     launches.push_back({job.allocation.front().node, MakeLaunch(job)});
   }
   return launches;
+}
+
+JobRecord& Controller::SplitElement(JobRecord& array, uint32_t task) {
+  array.array_remaining->Remove(task);
+  MarkDirty(array.id);
+  if (array.array_remaining->Empty()) {
+    // The last index takes the array's own record (Slurm does the same).
+    array.array_remaining.reset();
+    array.array_task_id = task;
+    return array;
+  }
+  JobRecord e;
+  e.id = next_job_id_++;
+  e.spec = array.spec;
+  e.spec.clear_dependency();  // only started once the array's dependency was met
+  e.owner = array.owner;
+  e.partition = array.partition;
+  e.time_limit_minutes = array.time_limit_minutes;
+  e.submit_time = array.submit_time;
+  e.held_by_admin = array.held_by_admin;
+  e.array_job_id = array.id;
+  e.array_task_id = task;
+  const uint64_t id = e.id;
+  MarkDirty(id);
+  return jobs_.emplace(id, std::move(e)).first->second;
+}
+
+uint32_t Controller::RunningElements(uint64_t array_id) const {
+  uint32_t n = 0;
+  for (const auto& [id, job] : jobs_) {
+    if (job.array_job_id == array_id && !job.IsArrayRemainder() &&
+        (job.state == JobState::kRunning || job.holds_resources)) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+namespace {
+
+void Count(TargetState& t, JobState state, uint32_t n) {
+  t.known = true;
+  if (state == JobState::kPending) {
+    t.pending += n;
+  } else if (state == JobState::kRunning) {
+    t.running += n;
+  } else if (state == JobState::kCompleted) {
+    t.ok += n;
+  } else {
+    t.not_ok += n;
+  }
+}
+
+}  // namespace
+
+TargetState Controller::Target(const DependencyItem& item) const {
+  TargetState t;
+  auto add = [&](uint64_t id, uint64_t array_job_id, const std::optional<uint32_t>& task, JobState state,
+                 uint32_t remainder_state_count, bool is_remainder) {
+    if (item.task_id) {
+      if (array_job_id == item.job_id && task == item.task_id) Count(t, state, 1);
+      return;
+    }
+    if (id != item.job_id && array_job_id != item.job_id) return;
+    Count(t, state, is_remainder ? remainder_state_count : 1);
+  };
+  for (const auto& [id, job] : jobs_) {
+    if (!job.durable) continue;
+    if (job.IsArrayRemainder()) {
+      if (item.task_id && job.id == item.job_id && job.array_remaining->Contains(*item.task_id)) {
+        Count(t, job.state, 1);
+      } else if (!item.task_id) {
+        add(id, job.array_job_id, std::nullopt, job.state, job.array_remaining->Count(), true);
+      }
+      continue;
+    }
+    add(id, job.array_job_id, job.array_task_id, job.state, 1, false);
+  }
+  for (const auto& [id, f] : finished_) {
+    add(id, f.array_job_id, f.array_task_id, f.state, f.remainder, f.remainder != 0);
+  }
+  return t;
+}
+
+std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
+  std::map<uint64_t, DependencyStatus> out;
+  // singleton: per user and name, whether one runs and the oldest pending singleton job.
+  std::map<std::pair<uint32_t, std::string>, std::pair<bool, uint64_t>> singles;
+  bool any_singleton = false;
+  for (const auto& [id, job] : jobs_) {
+    for (const auto& item : job.dependency.items) any_singleton |= item.type == DependencyType::kSingleton;
+  }
+  if (any_singleton) {
+    for (const auto& [id, job] : jobs_) {
+      if (!job.durable) continue;
+      auto& s = singles.try_emplace({job.owner.uid, job.spec.name()}, false, UINT64_MAX).first->second;
+      if (job.state == JobState::kRunning || job.holds_resources) s.first = true;
+      if (job.state == JobState::kPending && s.second == UINT64_MAX &&
+          std::any_of(job.dependency.items.begin(), job.dependency.items.end(),
+                      [](const auto& i) { return i.type == DependencyType::kSingleton; })) {
+        s.second = id;
+      }
+    }
+  }
+  for (const auto& [id, job] : jobs_) {
+    if (job.state != JobState::kPending || !job.durable || job.dependency.empty()) continue;
+    std::vector<DependencyStatus> items;
+    for (const auto& item : job.dependency.items) {
+      if (item.type == DependencyType::kSingleton) {
+        const auto& s = singles.at({job.owner.uid, job.spec.name()});
+        // The oldest waiting singleton goes first, and only once none of its kind runs.
+        items.push_back(!s.first && s.second == id ? DependencyStatus::kSatisfied : DependencyStatus::kWaiting);
+      } else {
+        items.push_back(EvaluateItem(item.type, Target(item)));
+      }
+    }
+    out[id] = Combine(items, job.dependency.any);
+  }
+  return out;
+}
+
+Status Controller::ParseJobExtras(JobRecord& job) {
+  if (!job.spec.array().empty() && !job.array_task_id) {
+    auto a = ParseArraySpec(job.spec.array());
+    if (!a.ok()) return a.status();
+    job.array_max_running = a->max_running;
+    if (!job.array_remaining) job.array_remaining = std::move(a->indices);
+  }
+  auto d = ParseDependency(job.spec.dependency());
+  if (!d.ok()) return d.status().WithContext("--dependency");
+  job.dependency = std::move(*d);
+  return Status::Ok();
 }
 
 void Controller::Tick() {
@@ -486,10 +777,17 @@ void Controller::Tick() {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const JobRecord& job = it->second;
     if (IsFinished(job.state) && !job.holds_resources && job.end_time < cutoff) {
+      // Remembered briefly: dependencies and `sacct -j ARRAY` still resolve it.
+      finished_[job.id] = {job.state, job.end_time, job.array_job_id, job.array_task_id,
+                           job.array_remaining ? std::max<uint32_t>(job.array_remaining->Count(), 1) : 0};
       it = jobs_.erase(it);
     } else {
       ++it;
     }
+  }
+  const int64_t forget = Now() - kFinalStateMemorySeconds;
+  for (auto it = finished_.begin(); it != finished_.end();) {
+    it = it->second.end_time < forget ? finished_.erase(it) : std::next(it);
   }
 }
 
@@ -529,7 +827,7 @@ v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request)
   for (int s : request.states()) states.insert(s);
   for (const auto& [id, job] : jobs_) {
     if (!job.durable) continue;
-    if (!ids.empty() && !ids.count(id)) continue;
+    if (!ids.empty() && !ids.count(id) && !(job.array_job_id && ids.count(job.array_job_id))) continue;
     if (!users.empty() && !users.count(job.owner.user) && !users.count(std::to_string(job.owner.uid))) continue;
     if (!parts.empty() && !parts.count(job.partition)) continue;
     if (!states.empty()) {
@@ -578,6 +876,24 @@ const JobRecord* Controller::FindJob(uint64_t id) const {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
+const JobRecord* Controller::FindElement(uint64_t array_id, uint32_t task) const {
+  for (const auto& [id, job] : jobs_) {
+    if (job.array_job_id == array_id && job.array_task_id == task) return &job;
+  }
+  return nullptr;
+}
+
+std::vector<uint64_t> Controller::WithArrayElements(const std::vector<uint64_t>& ids) const {
+  std::set<uint64_t> out(ids.begin(), ids.end());
+  for (const auto& [id, job] : jobs_) {
+    if (job.array_job_id && out.count(job.array_job_id)) out.insert(id);
+  }
+  for (const auto& [id, f] : finished_) {
+    if (f.array_job_id && out.count(f.array_job_id)) out.insert(id);
+  }
+  return {out.begin(), out.end()};
+}
+
 const NodeRecord* Controller::FindNode(const std::string& name) const {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : &it->second;
@@ -618,6 +934,13 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   out->set_requeue_count(job.requeue_count);
   *out->mutable_usage() = job.usage;
   out->set_held(job.spec.hold());
+  out->set_array_job_id(job.array_job_id);
+  if (job.array_task_id) out->set_array_task_id(*job.array_task_id);
+  if (job.array_remaining) {
+    std::string pending = job.array_remaining->Ranges();
+    if (job.array_max_running) pending += "%" + std::to_string(job.array_max_running);
+    out->set_array_pending(pending);
+  }
 }
 
 void Controller::FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out) {
@@ -657,6 +980,11 @@ v1::StoredJob Controller::ToStored(const JobRecord& job) {
   s.set_held_by_admin(job.held_by_admin);
   s.set_hold_after_requeue(job.hold_after_requeue);
   *s.mutable_usage() = job.usage;
+  s.set_array_job_id(job.array_job_id);
+  s.set_has_array_task(job.array_task_id.has_value());
+  if (job.array_task_id) s.set_array_task_id(*job.array_task_id);
+  if (job.array_remaining) s.set_array_remaining(job.array_remaining->Ranges());
+  s.set_dependency_never(job.dependency_never);
   return s;
 }
 
@@ -688,6 +1016,15 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
   job.held_by_admin = s.held_by_admin();
   job.hold_after_requeue = s.hold_after_requeue();
   job.usage = s.usage();
+  job.array_job_id = s.array_job_id();
+  if (s.has_array_task()) job.array_task_id = s.array_task_id();
+  if (job.array_job_id && !s.has_array_task()) {
+    auto remaining = IndexSet::Parse(s.array_remaining());
+    job.array_remaining = remaining.ok() ? std::move(*remaining) : IndexSet();
+  }
+  job.dependency_never = s.dependency_never();
+  // Checked at submission; a record that no longer parses keeps what it has.
+  (void)ParseJobExtras(job);
   return job;
 }
 
@@ -853,6 +1190,20 @@ v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   launch.set_partition(job.partition);
   launch.set_cluster_name(config_.cluster_name);
   launch.set_time_limit_minutes(job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes);
+  if (job.array_job_id && job.array_task_id) {
+    launch.set_array_job_id(job.array_job_id);
+    launch.set_array_task_id(*job.array_task_id);
+    if (auto a = ParseArraySpec(job.spec.array()); a.ok()) {
+      launch.set_array_task_count(a->count);
+      launch.set_array_task_min(a->min);
+      launch.set_array_task_max(a->max);
+      launch.set_array_task_step(a->step);
+    }
+    // %A and %a are known here; the node expands the rest of the pattern.
+    auto* spec = launch.mutable_spec();
+    spec->set_stdout_pattern(ExpandArrayPattern(spec->stdout_pattern(), job.array_job_id, *job.array_task_id));
+    spec->set_stderr_pattern(ExpandArrayPattern(spec->stderr_pattern(), job.array_job_id, *job.array_task_id));
+  }
   return launch;
 }
 

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <unordered_map>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@
 #include "common/config.h"
 #include "common/job.h"
 #include "common/status.h"
+#include "ctld/array_spec.h"
+#include "ctld/dependency.h"
 #include "ctld/sched/scheduler.h"
 #include "ctld/store/store.h"
 #include "drover/v1/drover.pb.h"
@@ -58,6 +62,20 @@ struct JobRecord {
   bool durable = true;              // false until the submission's commit succeeded
   bool confirmed = true;            // false for a running job reloaded at start until its node reports it
   v1::JobUsage usage;
+
+  // Arrays. The record of an array (id N, array_job_id N) holds the not-started indices in
+  // `array_remaining`; an element gets a record of its own (a fresh id, array_job_id N,
+  // array_task_id) only when it starts or is cancelled. The last index to leave the remainder
+  // takes the array's own record, as in Slurm, so JobIdRaw N is one of the elements.
+  uint64_t array_job_id = 0;
+  std::optional<uint32_t> array_task_id;
+  std::optional<IndexSet> array_remaining;  // set while this is the array's remainder record
+  uint32_t array_max_running = 0;           // %M; 0 = no limit
+
+  Dependency dependency;         // parsed spec.dependency; emptied once satisfied
+  bool dependency_never = false;  // decided DependencyNeverSatisfied (kept even if targets are purged)
+
+  bool IsArrayRemainder() const { return array_remaining.has_value(); }
 };
 
 struct NodeRecord {
@@ -99,8 +117,11 @@ class Controller {
   // Cancels (signal 0) or signals jobs. Owners may act on their own jobs, root on any.
   // Unknown and finished ids come back as NOT_FOUND results; the CLI decides whether that
   // is an error (scancel is silent about them with the default signal).
+  // A plain id of an array cancels every element; `id_texts` name elements ("12_7",
+  // "12_[1-3]"), pending ones included.
   std::vector<v1::CancelResult> Cancel(const std::vector<uint64_t>& ids, int32_t signal,
-                                       const Identity& who, std::vector<SignalAction>* actions);
+                                       const Identity& who, std::vector<SignalAction>* actions,
+                                       const std::vector<std::string>& id_texts = {});
 
   // A node daemon (already authenticated as `request.name()`) registers.
   Result<v1::RegisterNodeResponse> RegisterNode(const v1::RegisterNodeRequest& request);
@@ -142,6 +163,11 @@ class Controller {
   v1::QueryNodesResponse QueryNodes() const;
 
   const JobRecord* FindJob(uint64_t id) const;
+  // The element `task` of array `array_id` once it has a record of its own.
+  const JobRecord* FindElement(uint64_t array_id, uint32_t task) const;
+  // `ids` plus the numeric ids of every element the controller knows of for those that are
+  // arrays (sacct -j ARRAY lists every element, CONTRACT.md SA-3).
+  std::vector<uint64_t> WithArrayElements(const std::vector<uint64_t>& ids) const;
   const NodeRecord* FindNode(const std::string& name) const;
 
  private:
@@ -158,6 +184,17 @@ class Controller {
   void Allocate(const std::vector<sched::Allocation>& nodes);
   static JobRecord FromStored(const v1::StoredJob& stored);
   v1::LaunchJobRequest MakeLaunch(const JobRecord& job) const;
+  // Parses spec.array and spec.dependency into the record (at submission and at restore).
+  static Status ParseJobExtras(JobRecord& job);
+  // Gives index `task` of the array record `array` a record of its own and returns it.
+  JobRecord& SplitElement(JobRecord& array, uint32_t task);
+  void CancelOne(JobRecord& job, int32_t signal, const Identity& who, v1::CancelResult& r,
+                 std::vector<SignalAction>* actions);
+  // Whether each pending job's dependency is met, computed over every job the controller
+  // knows (also the final states of purged ones).
+  std::map<uint64_t, DependencyStatus> EvaluateDependencies() const;
+  TargetState Target(const DependencyItem& item) const;
+  uint32_t RunningElements(uint64_t array_id) const;
 
   Config config_;
   const Clock& clock_;
@@ -169,6 +206,16 @@ class Controller {
   MonotonicTime grace_until_{};
   std::map<std::string, sched::UserUsage> usage_;  // decayed CPU-seconds per user (fair share)
   std::vector<sched::PriorityExplanation> priorities_;
+  // Final states of finished jobs purged from `jobs_`, so that dependencies on them and
+  // `sacct -j ARRAY` still resolve. Small (a few words each); dropped a day after the job ended.
+  struct FinalState {
+    JobState state = JobState::kCompleted;
+    int64_t end_time = 0;
+    uint64_t array_job_id = 0;
+    std::optional<uint32_t> array_task_id;
+    uint32_t remainder = 0;  // indices that were cancelled without starting (array records)
+  };
+  std::unordered_map<uint64_t, FinalState> finished_;
 };
 
 }  // namespace drover::ctld

@@ -764,5 +764,257 @@ TEST_F(ControllerTest, RequeueRunningJob) {
   EXPECT_EQ(Schedule().size(), 1u);
 }
 
+// ---- Arrays (issue #4) ----
+
+v1::JobSpec ArraySpecOf(const std::string& array) {
+  v1::JobSpec spec;
+  spec.set_name("arr");
+  spec.set_script("#!/bin/sh\ntrue\n");
+  spec.set_work_dir("/home/alice");
+  spec.set_array(array);
+  return spec;
+}
+
+// A 100,000-element array is one record and one queue line until elements start.
+TEST_F(ControllerTest, ArrayIsOneRecord) {
+  const uint64_t id = SubmitOk(ArraySpecOf("0-99999"));
+  v1::QueryJobsRequest q;
+  const auto r = ctl().QueryJobs(q);
+  ASSERT_EQ(r.jobs_size(), 1);
+  EXPECT_EQ(r.jobs(0).job_id(), id);
+  EXPECT_EQ(r.jobs(0).array_job_id(), id);
+  EXPECT_EQ(r.jobs(0).array_pending(), "0-99999");
+  EXPECT_EQ(r.jobs(0).spec().stdout_pattern(), "slurm-%A_%a.out");
+  EXPECT_EQ(SubmitOk(), id + 1) << "an array uses one id at submission";
+}
+
+TEST_F(ControllerTest, ArraySpecErrorsRefuseTheSubmission) {
+  auto r = Submit(ArraySpecOf("5-1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--array"), std::string::npos) << r.status().message();
+}
+
+// %2: at most two elements run at once; each gets its own id; the last index takes the
+// array's own id; the launch carries SLURM_ARRAY_* values and %A/%a are expanded.
+TEST_F(ControllerTest, ArrayThrottleAndElementIds) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-5%2"));
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 2u);
+  EXPECT_EQ(launches[0].request.job_id(), array + 1);
+  EXPECT_EQ(launches[0].request.array_job_id(), array);
+  EXPECT_EQ(launches[0].request.array_task_id(), 0u);
+  EXPECT_EQ(launches[1].request.array_task_id(), 1u);
+  EXPECT_EQ(launches[0].request.array_task_count(), 6u);
+  EXPECT_EQ(launches[0].request.array_task_min(), 0u);
+  EXPECT_EQ(launches[0].request.array_task_max(), 5u);
+  EXPECT_EQ(launches[0].request.array_task_step(), 1u);
+  EXPECT_EQ(launches[0].request.spec().stdout_pattern(), "slurm-" + std::to_string(array) + "_0.out");
+  EXPECT_EQ(Reason(array), "JobArrayTaskLimit");
+  EXPECT_TRUE(Schedule().empty()) << "the throttle holds";
+
+  v1::QueryJobsRequest q;
+  q.add_job_ids(array);
+  auto r = ctl().QueryJobs(q);
+  ASSERT_EQ(r.jobs_size(), 3) << "the remainder and both elements";
+  EXPECT_EQ(r.jobs(0).array_pending(), "2-5%2");
+  EXPECT_EQ(r.jobs(1).array_task_id(), 0u);
+  EXPECT_TRUE(r.jobs(1).array_pending().empty());
+
+  std::set<uint32_t> tasks;
+  std::set<uint64_t> ids;
+  for (int round = 0; round < 10 && tasks.size() < 6; ++round) {
+    for (const auto& l : launches) {
+      tasks.insert(l.request.array_task_id());
+      ids.insert(l.request.job_id());
+      ASSERT_TRUE(Finish(l.request.job_id(), "node1", v1::JOB_STATE_COMPLETED).ok());
+    }
+    launches = Schedule();
+    EXPECT_LE(launches.size(), 2u);
+  }
+  EXPECT_EQ(tasks, (std::set<uint32_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(ids.size(), 6u);
+  EXPECT_TRUE(ids.count(array)) << "the last element is the array's own record";
+  EXPECT_EQ(ctl().FindJob(array)->array_task_id.value_or(99), 5u);
+  EXPECT_EQ(State(array), JobState::kCompleted);
+}
+
+// scancel 12_3 (pending), 12_0 (running), then scancel 12 for the rest.
+TEST_F(ControllerTest, ArrayCancelElementsAndWhole) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-5%1"));
+  ASSERT_TRUE(Register("node1").ok());
+  ASSERT_EQ(Schedule().size(), 1u);
+  const std::string a = std::to_string(array);
+  auto res = ctl().Cancel({}, 0, Alice(), &actions_, {a + "_3", a + "_[4-5]"});
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(res[1].code(), v1::ERROR_CODE_UNSPECIFIED) << res[1].message();
+  const JobRecord* three = ctl().FindElement(array, 3);
+  ASSERT_NE(three, nullptr);
+  EXPECT_EQ(three->state, JobState::kCancelled);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Ranges(), "1-2");
+
+  res = ctl().Cancel({}, 0, Alice(), &actions_, {a + "_0"});
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindElement(array, 0)->state, JobState::kCancelled);
+  EXPECT_EQ(actions_.size(), 1u) << "the running element is signalled on its node";
+
+  res = ctl().Cancel({}, 0, Bob(), &actions_, {a + "_1"});
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+
+  EXPECT_EQ(Cancel(array).code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(State(array), JobState::kCancelled);
+  v1::QueryJobsRequest q;
+  q.add_job_ids(array);
+  auto r = ctl().QueryJobs(q);
+  ASSERT_GE(r.jobs_size(), 1);
+  EXPECT_EQ(r.jobs(0).array_pending(), "1-2%1") << "the cancelled remainder keeps its ranges for sacct";
+  EXPECT_EQ(Cancel(array).code(), v1::ERROR_CODE_NOT_FOUND);
+}
+
+// The remainder and elements survive a restart through the stored form.
+TEST_F(ControllerTest, ArrayRemainderIsRestored) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-9%3"));
+  ASSERT_TRUE(Register("node1").ok());
+  ASSERT_EQ(Schedule().size(), 3u);
+  StoreBatch batch = ctl().TakeBatch();
+  StoredState state;
+  state.next_job_id = batch.next_job_id;
+  for (const auto& j : batch.jobs) state.unfinished.push_back(j);
+  Controller again(config_, clock_);
+  again.Restore(state, seconds(60));
+  const JobRecord* rec = again.FindJob(array);
+  ASSERT_NE(rec, nullptr);
+  ASSERT_TRUE(rec->IsArrayRemainder());
+  EXPECT_EQ(rec->array_remaining->Ranges(), "3-9");
+  EXPECT_EQ(rec->array_max_running, 3u);
+  ASSERT_NE(again.FindElement(array, 1), nullptr);
+  EXPECT_EQ(again.WithArrayElements({array}).size(), 4u);
+}
+
+// ---- Dependencies (issue #4) ----
+
+v1::JobSpec DependentSpec(const std::string& dep) {
+  v1::JobSpec spec;
+  spec.set_name("dep");
+  spec.set_script("#!/bin/sh\ntrue\n");
+  spec.set_work_dir("/home/alice");
+  spec.set_dependency(dep);
+  return spec;
+}
+
+TEST_F(ControllerTest, DependencyOnUnknownJobIsRefused) {
+  auto r = Submit(DependentSpec("afterok:77"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("77"), std::string::npos) << r.status().message();
+  r = Submit(DependentSpec("afterwards:1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--dependency"), std::string::npos) << r.status().message();
+}
+
+TEST_F(ControllerTest, AfterOkWaitsThenRuns) {
+  const uint64_t first = StartJobOnNode1();
+  const uint64_t second = SubmitOk(DependentSpec("afterok:" + std::to_string(first)));
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_EQ(Reason(second), "Dependency");
+  ASSERT_TRUE(Finish(first, "node1", v1::JOB_STATE_COMPLETED).ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), second);
+  EXPECT_TRUE(ctl().FindJob(second)->spec.dependency().empty()) << "a met dependency is cleared";
+}
+
+// afternotok after a success can never be met: the job stays pending with that reason, also
+// once the job it named was purged.
+TEST_F(ControllerTest, AfterNotOkAfterSuccessIsNeverSatisfied) {
+  const uint64_t first = StartJobOnNode1();
+  const uint64_t second = SubmitOk(DependentSpec("afternotok:" + std::to_string(first)));
+  ASSERT_TRUE(Finish(first, "node1", v1::JOB_STATE_COMPLETED).ok());
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_EQ(State(second), JobState::kPending);
+  EXPECT_EQ(Reason(second), "DependencyNeverSatisfied");
+  clock_.Advance(seconds(400));
+  ctl().Tick();
+  ASSERT_TRUE(Register("node1").ok());
+  EXPECT_EQ(ctl().FindJob(first), nullptr) << "purged";
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_EQ(Reason(second), "DependencyNeverSatisfied");
+}
+
+// Jobs purged from memory still answer dependencies with their final state.
+TEST_F(ControllerTest, DependencyOnPurgedJob) {
+  const uint64_t first = StartJobOnNode1();
+  ASSERT_TRUE(Finish(first, "node1", v1::JOB_STATE_FAILED, 1).ok());
+  clock_.Advance(seconds(400));
+  ctl().Tick();
+  ASSERT_TRUE(Register("node1").ok());
+  ASSERT_EQ(ctl().FindJob(first), nullptr);
+  const uint64_t ok_dep = SubmitOk(DependentSpec("afterok:" + std::to_string(first)));
+  const uint64_t notok_dep = SubmitOk(DependentSpec("afternotok:" + std::to_string(first)));
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), notok_dep);
+  EXPECT_EQ(Reason(ok_dep), "DependencyNeverSatisfied");
+}
+
+// "?" needs one item; "," needs all; "after" only needs the start.
+TEST_F(ControllerTest, DependencyListsAndAfter) {
+  const uint64_t running = StartJobOnNode1();
+  const uint64_t pending = SubmitOk([] {
+    auto s = v1::JobSpec();
+    s.set_name("held");
+    s.set_script("#!/bin/sh\n");
+    s.set_work_dir("/tmp");
+    s.set_hold(true);
+    return s;
+  }());
+  const std::string r = std::to_string(running), p = std::to_string(pending);
+  const uint64_t any = SubmitOk(DependentSpec("afterany:" + p + "?after:" + r));
+  const uint64_t all = SubmitOk(DependentSpec("after:" + r + ",afterany:" + p));
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), any);
+  EXPECT_EQ(Reason(all), "Dependency");
+}
+
+// afterok on an array waits for every element.
+TEST_F(ControllerTest, DependencyOnArrayWaitsForAllElements) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-2"));
+  const uint64_t after = SubmitOk(DependentSpec("afterok:" + std::to_string(array)));
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 3u);
+  for (size_t i = 0; i < launches.size(); ++i) {
+    EXPECT_EQ(Reason(after), "Dependency");
+    ASSERT_TRUE(Finish(launches[i].request.job_id(), "node1", v1::JOB_STATE_COMPLETED).ok());
+    if (i + 1 < launches.size()) {
+      EXPECT_TRUE(Schedule().empty());
+    }
+  }
+  launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), after);
+}
+
+// singleton: one job per user and name at a time, oldest first; other users are not affected.
+TEST_F(ControllerTest, Singleton) {
+  auto spec = DependentSpec("singleton");
+  spec.set_name("only");
+  const uint64_t a = SubmitOk(spec);
+  const uint64_t b = SubmitOk(spec);
+  const uint64_t c = SubmitOk(spec, Bob());
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  std::set<uint64_t> started;
+  for (const auto& l : launches) started.insert(l.request.job_id());
+  EXPECT_EQ(started, (std::set<uint64_t>{a, c}));
+  EXPECT_EQ(Reason(b), "Dependency");
+  EXPECT_TRUE(Schedule().empty());
+  ASSERT_TRUE(Finish(a, "node1", v1::JOB_STATE_COMPLETED).ok());
+  launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.job_id(), b);
+}
+
 }  // namespace
 }  // namespace drover::ctld
