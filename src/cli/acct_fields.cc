@@ -83,7 +83,7 @@ std::string Value(const v1::JobInfo& job, const std::string& field, const std::s
     cpus = job.allocation(0).cpus();
     node_list = job.allocation(0).node();
   }
-  if (field == "JobID") return is_step ? id + "." + step : id;
+  if (field == "JobID") return is_step ? JobIdText(job) + "." + step : JobIdText(job);
   if (field == "JobIDRaw") return is_step ? id + "." + step : id;
   if (field == "JobName") return is_step ? step : job.spec().name();
   if (field == "User") return is_step ? "" : job.user();

@@ -29,9 +29,15 @@ Result<int> ParseSignal(std::string text) {
   return Status::InvalidArgument("unknown signal '" + text + "': use a name such as USR1, TERM or KILL, or a number");
 }
 
-Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words) {
+// Plain ids go out as numbers; array forms ("12_7", "12_[1-3]") as text for the controller,
+// which knows the array's elements.
+Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, std::vector<std::string>* texts) {
   std::vector<uint64_t> ids;
   for (const auto& w : words) {
+    if (w.find('_') != std::string::npos && std::isdigit(static_cast<unsigned char>(w[0]))) {
+      texts->push_back(w);
+      continue;
+    }
     try {
       size_t used = 0;
       const uint64_t id = std::stoull(w, &used);
@@ -63,7 +69,8 @@ struct CancelRequest {
 };
 
 Result<v1::CancelJobResponse> Send(const CancelRequest& req, int* signal_out) {
-  auto ids = ParseIds(req.ids);
+  std::vector<std::string> texts;
+  auto ids = ParseIds(req.ids, &texts);
   if (!ids.ok()) return ids.status();
   int sig = 0;
   if (!req.signal.empty()) {
@@ -79,9 +86,10 @@ Result<v1::CancelJobResponse> Send(const CancelRequest& req, int* signal_out) {
     if (!mine.ok()) return mine.status();
     ids->insert(ids->end(), mine->begin(), mine->end());
   }
-  if (ids->empty()) return v1::CancelJobResponse();
+  if (ids->empty() && texts.empty()) return v1::CancelJobResponse();
   v1::Body body;
   for (uint64_t id : *ids) body.mutable_cancel_job()->add_job_ids(id);
+  for (const auto& t : texts) body.mutable_cancel_job()->add_job_id_texts(t);
   body.mutable_cancel_job()->set_signal(sig);
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return reply.status();
@@ -128,7 +136,9 @@ int RunScancel(const Args& args) {
     // SC-2: gone jobs are not an error for a plain cancel; with --signal they are (SC-3).
     if (r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0) continue;
     if (!quiet || r.code() != v1::ERROR_CODE_NOT_FOUND) {
-      std::cerr << "scancel: error: Kill job error on job id " << r.job_id() << ": " << r.message() << "\n";
+      std::cerr << "scancel: error: Kill job error on job id "
+                << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << ": " << r.message()
+                << "\n";
     }
     rc = 1;
   }
@@ -163,13 +173,16 @@ int RunCancel(const Args& args) {
   for (const auto& r : reply->results()) {
     const bool ok = r.code() == v1::ERROR_CODE_UNSPECIFIED;
     if (json) {
-      std::cout << (first ? "" : ",") << "\n  {\"job_id\": " << r.job_id() << ", \"ok\": "
+      std::cout << (first ? "" : ",") << "\n  {\"job_id\": \""
+                << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << "\", \"ok\": "
                 << (ok ? "true" : "false") << ", \"message\": \"" << r.message() << "\"}";
       first = false;
     } else if (ok) {
-      std::cout << (sig ? "signalled job " : "cancelled job ") << r.job_id() << "\n";
+      std::cout << (sig ? "signalled job " : "cancelled job ")
+                << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << "\n";
     } else {
-      std::cerr << "job " << r.job_id() << ": " << r.message() << "\n";
+      std::cerr << "job " << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << ": "
+                << r.message() << "\n";
     }
     if (!ok && !(r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0)) rc = 1;
   }

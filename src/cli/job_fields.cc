@@ -40,13 +40,22 @@ std::string FormatTimestamp(int64_t unix_seconds) {
   return buf;
 }
 
+std::string JobIdText(const v1::JobInfo& job) {
+  if (!job.array_job_id()) return std::to_string(job.job_id());
+  const std::string array = std::to_string(job.array_job_id());
+  if (!job.array_pending().empty()) return array + "_[" + job.array_pending() + "]";
+  return array + "_" + std::to_string(job.array_task_id());
+}
+
 std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
   const JobState state = FromProto(job.state());
   switch (code) {
-    case 'i':
+    case 'i': return JobIdText(job);
     case 'A': return std::to_string(job.job_id());
-    case 'F': return std::to_string(job.job_id());
-    case 'K': return "N/A";
+    case 'F': return std::to_string(job.array_job_id() ? job.array_job_id() : job.job_id());
+    case 'K':
+      if (!job.array_job_id()) return "N/A";
+      return job.array_pending().empty() ? std::to_string(job.array_task_id()) : job.array_pending();
     case 'a': return job.spec().account().empty() ? "(null)" : job.spec().account();
     case 'j': return job.spec().name();
     case 'u': return job.user();

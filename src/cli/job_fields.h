@@ -9,6 +9,10 @@
 
 namespace drover::cli {
 
+// How squeue and sacct spell a job's id (CONTRACT.md §8.4): "12", an array element "12_7",
+// an array's not-started remainder "12_[8-15%2]" (never the `a-b:step` form).
+std::string JobIdText(const v1::JobInfo& job);
+
 // The text of squeue field `code` for `job`; "" for letters drover does not know.
 std::string SqueueField(const v1::JobInfo& job, char code, int64_t now);
 // The column header squeue prints for `code`.

@@ -57,13 +57,30 @@ Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
     try {
       size_t used = 0;
       const uint64_t id = std::stoull(j, &used);
-      if (used != j.size()) throw std::invalid_argument(j);
+      // "12_7": the array's id asks for all its elements; Keep() picks the one named.
+      if (used != j.size() && j[used] != '_') throw std::invalid_argument(j);
       q.add_job_ids(id);
     } catch (const std::exception&) {
       return Status::InvalidArgument("invalid job id '" + j + "'");
     }
   }
   return q;
+}
+
+// Whether `job` is one that `-j` named: "12" names a job or every element of array 12,
+// "12_7" one element.
+bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
+  if (f.jobs.empty()) return true;
+  for (const auto& j : SplitList(f.jobs)) {
+    if (j.find('_') == std::string::npos) {
+      if (j == std::to_string(job.job_id()) || j == std::to_string(job.array_job_id())) return true;
+    } else if (j == JobIdText(job) ||
+               (job.array_pending().empty() && j == std::to_string(job.array_job_id()) + "_" +
+                                                        std::to_string(job.array_task_id()))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, const QueueFilter& f) {
@@ -75,7 +92,13 @@ Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, co
   *body.mutable_query_jobs() = *query;
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return reply.status();
-  return reply->query_jobs_response();
+  v1::QueryJobsResponse response = reply->query_jobs_response();
+  if (!f.jobs.empty()) {
+    auto* jobs = response.mutable_jobs();
+    jobs->erase(std::remove_if(jobs->begin(), jobs->end(), [&](const v1::JobInfo& j) { return !Wanted(j, f); }),
+                jobs->end());
+  }
+  return response;
 }
 
 std::string ToJson(const google::protobuf::Message& m) {

@@ -43,7 +43,7 @@ const char* kIgnoredFlags[] = {"--requeue", "--no-requeue", "--overcommit",
 
 void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-J,--job-name", o.job_name, "name of the job");
-  app.add_option("-o,--output", o.output, "file for the script's stdout (default slurm-%j.out)");
+  app.add_option("-o,--output", o.output, "file for the script's stdout (default slurm-%j.out, slurm-%A_%a.out for arrays)");
   app.add_option("-e,--error", o.error, "file for the script's stderr (default: with stdout)");
   app.add_option("-D,--chdir", o.chdir, "working directory of the job (default: current)");
   app.add_option("-p,--partition", o.partition, "partition to run in");
@@ -57,8 +57,10 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("--comment", o.comment, "free-form comment");
   app.add_option("--export", o.export_env, "environment to pass: ALL (default), NONE, or VAR[=value],...");
   app.add_option("--wrap", o.wrap, "run this command line instead of a script");
-  app.add_option("-a,--array", o.array, "job array (not supported yet)");
-  app.add_option("-d,--dependency", o.dependency, "dependencies (not supported yet)");
+  app.add_option("-a,--array", o.array, "job array: 0-99, 1,3,5, 0-15:4, with %M to run at most M at once");
+  app.add_option("-d,--dependency", o.dependency,
+                 "start after other jobs: afterok:ID[:ID], afterany, afternotok, after, singleton; "
+                 "',' = all, '?' = any");
   app.add_option("-b,--begin", o.begin, "start after this time (not supported yet)");
   app.add_option("--ntasks-per-node", o.ntasks_per_node, "tasks on each node");
   app.add_flag("--exclusive", o.exclusive, "whole nodes, shared with no other job");
@@ -228,6 +230,9 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_account(o.account);
   spec.set_comment(o.comment);
   spec.set_hold(o.hold);
+  // Checked by the controller, which knows the jobs a dependency names.
+  spec.set_array(o.array);
+  spec.set_dependency(o.dependency);
   spec.set_submit_host(Hostname());
   DROVER_RETURN_IF_ERROR(BuildEnvironment(o.export_env, &spec));
   return spec;
@@ -340,8 +345,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
     }
   }
   WarnIgnored(prog, app);
-  for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--array", &opts.array},
-                                    {"--dependency", &opts.dependency}, {"--begin", &opts.begin}}) {
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--begin", &opts.begin}}) {
     if (!value->empty()) {
       std::cerr << prog << ": error: " << flag << " is not supported by this drover version yet\n";
       return 1;

@@ -63,6 +63,15 @@ Environment BuildBatchEnvironment(const v1::LaunchJobRequest& launch, const std:
   } else {
     slurm.emplace_back("SLURM_MEM_PER_NODE", std::to_string(node_mem));
   }
+  if (launch.array_job_id()) {
+    // Set only for array elements, as Slurm does (SB-10).
+    slurm.emplace_back("SLURM_ARRAY_JOB_ID", std::to_string(launch.array_job_id()));
+    slurm.emplace_back("SLURM_ARRAY_TASK_ID", std::to_string(launch.array_task_id()));
+    slurm.emplace_back("SLURM_ARRAY_TASK_COUNT", std::to_string(launch.array_task_count()));
+    slurm.emplace_back("SLURM_ARRAY_TASK_MIN", std::to_string(launch.array_task_min()));
+    slurm.emplace_back("SLURM_ARRAY_TASK_MAX", std::to_string(launch.array_task_max()));
+    slurm.emplace_back("SLURM_ARRAY_TASK_STEP", std::to_string(launch.array_task_step()));
+  }
   if (launch.time_limit_minutes()) {
     slurm.emplace_back("SLURM_JOB_TIME_LIMIT", std::to_string(launch.time_limit_minutes()));
   }

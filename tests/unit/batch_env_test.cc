@@ -237,5 +237,25 @@ TEST(ToEnvpTest, KeepsEmptyValuesAndEqualsSigns) {
   EXPECT_EQ(ToEnvp(env), (std::vector<std::string>{"EMPTY=", "OPTS=a=b=c"}));
 }
 
+
+// Array elements see SLURM_ARRAY_* (SB-10), with DROVER_* twins; other jobs do not.
+TEST_F(BatchEnvTest, ArrayVariablesOnlyForElements) {
+  EXPECT_FALSE(Var("SLURM_ARRAY_JOB_ID").has_value());
+  EXPECT_FALSE(Var("SLURM_ARRAY_TASK_ID").has_value());
+  launch_.set_array_job_id(40);
+  launch_.set_array_task_id(8);
+  launch_.set_array_task_count(4);
+  launch_.set_array_task_min(0);
+  launch_.set_array_task_max(12);
+  launch_.set_array_task_step(4);
+  EXPECT_EQ(Var("SLURM_ARRAY_JOB_ID"), "40");
+  EXPECT_EQ(Var("SLURM_ARRAY_TASK_ID"), "8");
+  EXPECT_EQ(Var("SLURM_ARRAY_TASK_COUNT"), "4");
+  EXPECT_EQ(Var("SLURM_ARRAY_TASK_MIN"), "0");
+  EXPECT_EQ(Var("SLURM_ARRAY_TASK_MAX"), "12");
+  EXPECT_EQ(Var("SLURM_ARRAY_TASK_STEP"), "4");
+  EXPECT_EQ(Var("DROVER_ARRAY_TASK_ID"), "8");
+  EXPECT_EQ(Var("SLURM_JOB_ID"), "42") << "the element's own id";
+}
 }  // namespace
 }  // namespace drover::noded

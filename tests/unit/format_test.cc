@@ -284,5 +284,23 @@ TEST_F(SqueueFieldTest, NextflowStatusLine) {
   EXPECT_EQ(Render("%i %t", [&](char c) { return Field(c); }), "42 PD");
 }
 
+
+// Array spellings (CONTRACT.md §8.4, SQ-5): an element is <id>_<idx>, the pending remainder
+// <id>_[ranges%max]; %F and %K give the array id and the index.
+TEST_F(SqueueFieldTest, ArrayJobIds) {
+  EXPECT_EQ(Field('i'), std::to_string(job_.job_id()));
+  job_.set_job_id(57);
+  job_.set_array_job_id(50);
+  job_.set_array_task_id(3);
+  EXPECT_EQ(Field('i'), "50_3");
+  EXPECT_EQ(JobIdText(job_), "50_3");
+  EXPECT_EQ(Field('A'), "57");
+  EXPECT_EQ(Field('F'), "50");
+  EXPECT_EQ(Field('K'), "3");
+  job_.set_job_id(50);
+  job_.set_array_pending("4-9,11%2");
+  EXPECT_EQ(Field('i'), "50_[4-9,11%2]");
+  EXPECT_EQ(Field('K'), "4-9,11%2");
+}
 }  // namespace
 }  // namespace drover::cli
