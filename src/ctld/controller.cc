@@ -188,8 +188,11 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
 
   if (auto kind = sched::ParseCpuKind(job.spec.cpu_kind()); !kind.ok()) return kind.status();
   DROVER_RETURN_IF_ERROR(ParseJobExtras(job));
+  std::optional<TargetIndex> index;
   for (const auto& item : job.dependency.items) {
-    if (item.type == DependencyType::kSingleton || Target(item).known) continue;
+    if (item.type == DependencyType::kSingleton) continue;
+    if (!index) index = BuildTargetIndex();
+    if (index->Lookup(item).known) continue;
     return Status::InvalidArgument(
         "invalid dependency: job " + std::to_string(item.job_id) +
         (item.task_id ? "_" + std::to_string(*item.task_id) : "") + " is not known to this cluster");
@@ -668,33 +671,37 @@ void Count(TargetState& t, JobState state, uint32_t n) {
 
 }  // namespace
 
-TargetState Controller::Target(const DependencyItem& item) const {
-  TargetState t;
+Controller::TargetIndex Controller::BuildTargetIndex() const {
+  TargetIndex index;
   auto add = [&](uint64_t id, uint64_t array_job_id, const std::optional<uint32_t>& task, JobState state,
-                 uint32_t remainder_state_count, bool is_remainder) {
-    if (item.task_id) {
-      if (array_job_id == item.job_id && task == item.task_id) Count(t, state, 1);
-      return;
-    }
-    if (id != item.job_id && array_job_id != item.job_id) return;
-    Count(t, state, is_remainder ? remainder_state_count : 1);
+                 uint32_t n) {
+    Count(index.by_id[id], state, n);
+    if (array_job_id && array_job_id != id) Count(index.by_id[array_job_id], state, n);
+    if (array_job_id && task) Count(index.by_task[{array_job_id, *task}], state, 1);
   };
   for (const auto& [id, job] : jobs_) {
     if (!job.durable) continue;
     if (job.IsArrayRemainder()) {
-      if (item.task_id && job.id == item.job_id && job.array_remaining->Contains(*item.task_id)) {
-        Count(t, job.state, 1);
-      } else if (!item.task_id) {
-        add(id, job.array_job_id, std::nullopt, job.state, job.array_remaining->Count(), true);
-      }
+      add(id, 0, std::nullopt, job.state, job.array_remaining->Count());
+      index.remainders[id] = {&*job.array_remaining, job.state};
       continue;
     }
-    add(id, job.array_job_id, job.array_task_id, job.state, 1, false);
+    add(id, job.array_job_id, job.array_task_id, job.state, 1);
   }
-  for (const auto& [id, f] : finished_) {
-    add(id, f.array_job_id, f.array_task_id, f.state, f.remainder, f.remainder != 0);
+  for (const auto& [id, f] : finished_) add(id, f.array_job_id, f.array_task_id, f.state, f.remainder ? f.remainder : 1);
+  return index;
+}
+
+TargetState Controller::TargetIndex::Lookup(const DependencyItem& item) const {
+  if (item.task_id) {
+    if (auto it = by_task.find({item.job_id, *item.task_id}); it != by_task.end()) return it->second;
+    auto r = remainders.find(item.job_id);
+    TargetState t;
+    if (r != remainders.end() && r->second.first->Contains(*item.task_id)) Count(t, r->second.second, 1);
+    return t;
   }
-  return t;
+  auto it = by_id.find(item.job_id);
+  return it == by_id.end() ? TargetState{} : it->second;
 }
 
 std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
@@ -717,8 +724,10 @@ std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
       }
     }
   }
+  std::optional<TargetIndex> index;
   for (const auto& [id, job] : jobs_) {
     if (job.state != JobState::kPending || !job.durable || job.dependency.empty()) continue;
+    if (!index) index = BuildTargetIndex();
     std::vector<DependencyStatus> items;
     for (const auto& item : job.dependency.items) {
       if (item.type == DependencyType::kSingleton) {
@@ -726,7 +735,7 @@ std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
         // The oldest waiting singleton goes first, and only once none of its kind runs.
         items.push_back(!s.first && s.second == id ? DependencyStatus::kSatisfied : DependencyStatus::kWaiting);
       } else {
-        items.push_back(EvaluateItem(item.type, Target(item)));
+        items.push_back(EvaluateItem(item.type, index->Lookup(item)));
       }
     }
     out[id] = Combine(items, job.dependency.any);

@@ -73,7 +73,10 @@ struct JobRecord {
   uint32_t array_max_running = 0;           // %M; 0 = no limit
 
   Dependency dependency;         // parsed spec.dependency; emptied once satisfied
-  bool dependency_never = false;  // decided DependencyNeverSatisfied (kept even if targets are purged)
+  // Decided DependencyNeverSatisfied, kept even once the targets are purged. Such a job stays
+  // PENDING until cancelled; Slurm's kill_invalid_depend (cancel it at once) would be a future
+  // `scheduling.kill_invalid_depend` setting.
+  bool dependency_never = false;
 
   bool IsArrayRemainder() const { return array_remaining.has_value(); }
 };
@@ -193,7 +196,16 @@ class Controller {
   // Whether each pending job's dependency is met, computed over every job the controller
   // knows (also the final states of purged ones).
   std::map<uint64_t, DependencyStatus> EvaluateDependencies() const;
-  TargetState Target(const DependencyItem& item) const;
+  // What is known of the jobs dependencies can name, built once per pass: by job id (an
+  // array's elements also count under the array's id) and by (array id, index).
+  struct TargetIndex {
+    std::unordered_map<uint64_t, TargetState> by_id;
+    std::map<std::pair<uint64_t, uint32_t>, TargetState> by_task;
+    // Not-started indices of each array and the state of that remainder.
+    std::unordered_map<uint64_t, std::pair<const IndexSet*, JobState>> remainders;
+    TargetState Lookup(const DependencyItem& item) const;
+  };
+  TargetIndex BuildTargetIndex() const;
   uint32_t RunningElements(uint64_t array_id) const;
 
   Config config_;

@@ -996,6 +996,27 @@ TEST_F(ControllerTest, DependencyOnArrayWaitsForAllElements) {
   EXPECT_EQ(launches[0].request.job_id(), after);
 }
 
+// afterok:12_1 names one element, pending or started.
+TEST_F(ControllerTest, DependencyOnOneElement) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-2%1"));
+  const uint64_t after = SubmitOk(DependentSpec("afterok:" + std::to_string(array) + "_1"));
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.array_task_id(), 0u);
+  ASSERT_TRUE(Finish(launches[0].request.job_id(), "node1", v1::JOB_STATE_COMPLETED).ok());
+  launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.array_task_id(), 1u);
+  EXPECT_EQ(Reason(after), "Dependency");
+  ASSERT_TRUE(Finish(launches[0].request.job_id(), "node1", v1::JOB_STATE_COMPLETED).ok());
+  launches = Schedule();
+  std::set<uint64_t> started;
+  for (const auto& l : launches) started.insert(l.request.job_id());
+  EXPECT_TRUE(started.count(after)) << "element 1 done; element 2 need not be";
+  EXPECT_FALSE(Submit(DependentSpec("afterok:" + std::to_string(array) + "_7")).ok());
+}
+
 // singleton: one job per user and name at a time, oldest first; other users are not affected.
 TEST_F(ControllerTest, Singleton) {
   auto spec = DependentSpec("singleton");
