@@ -9,7 +9,7 @@ cluster_up
 
 ctld_port=$(sed -n 's/^controller:.*port: \([0-9]*\).*/\1/p' "$DROVER_CONF")
 noded_port=$(sed -n 's/.*names: node1, address: 127.0.0.1, port: \([0-9]*\).*/\1/p' "$DROVER_CONF")
-[ -n "$ctld_port" ] && [ -n "$noded_port" ] || fail "no ports in $DROVER_CONF"
+if [ -z "$ctld_port" ] || [ -z "$noded_port" ]; then fail "no ports in $DROVER_CONF"; fi
 tls=$CLUSTER/keys/tls
 nodes=$(sinfo -h -o %D)
 
@@ -36,28 +36,42 @@ tls_send() {
     -CAfile "$tls/ca.crt" -cert "$tls/$2.crt" -key "$tls/$2.key" >/dev/null 2>&1
 }
 
-# closed_by_server SECONDS PORT CERT: sends stdin, then keeps the connection open; true if the
-# server closes it within SECONDS.
+# open_fifo VAR: a new FIFO whose write end this shell holds (fd in VAR), so that a client
+# reading it sends what is written there and never sees the end of its input.
+open_fifo() {
+  local path
+  path=$(mktemp -u "$TMP/fifo.XXXXXX")
+  mkfifo "$path"
+  exec {fifo_fd}<>"$path"
+  printf -v "$1" %s "$path"
+}
+
+# closed_by_server SECONDS PORT CERT BYTES: sends BYTES (a printf format) and keeps the
+# connection open; true if the server closes it within SECONDS.
 closed_by_server() {
-  local rc=0
-  timeout "$1" bash -c "$(declare -f tls_send); tls=$tls; tls_send $2 $3" || rc=$?
+  local fifo rc=0
+  open_fifo fifo
+  # shellcheck disable=SC2059  # the bytes are given as a printf format
+  printf "$4" 1>&"$fifo_fd"
+  timeout "$1" bash -c "$(declare -f tls_send); tls=$tls; tls_send $2 $3" <"$fifo" || rc=$?
+  exec {fifo_fd}>&-
   [ "$rc" -ne 124 ]
 }
 
 # 1. Plaintext garbage where a TLS handshake is expected: the server drops the connection.
 for port in "$ctld_port" "$noded_port"; do
   exec {fd}<>"/dev/tcp/127.0.0.1/$port"
-  printf 'GET / HTTP/1.0\r\n\r\n' >&"$fd"
-  head -c 4096 /dev/urandom >&"$fd" 2>/dev/null || true
+  printf 'GET / HTTP/1.0\r\n\r\n' 1>&"$fd"
+  head -c 4096 /dev/urandom 1>&"$fd" 2>/dev/null || true
   timeout 10 cat <&"$fd" >/dev/null 2>&1 || fail "plaintext connection to port $port was not closed"
   exec {fd}>&-
 done
 healthy "plaintext garbage"
 
 # 2. A length prefix far over the frame limit, over an authenticated TLS connection: closed.
-closed_by_server 10 "$ctld_port" node1 < <(exec 2>/dev/null; printf '\xff\xff\xff\xff'; sleep 30) ||
+closed_by_server 10 "$ctld_port" node1 '\xff\xff\xff\xff' ||
   fail "ctld kept a connection whose frame header announced 4 GiB"
-closed_by_server 10 "$noded_port" node3 < <(exec 2>/dev/null; printf '\x7f\xff\xff\xf0'; sleep 30) ||
+closed_by_server 10 "$noded_port" node3 '\x7f\xff\xff\xf0' ||
   fail "noded kept a connection whose frame header announced 2 GiB"
 healthy "oversized length prefix over TLS"
 
@@ -78,10 +92,14 @@ healthy "random bytes over TLS"
 # Each uses the same certificate as the oversized-prefix client above: still being connected a
 # second later shows that those handshakes succeed, so the closes seen there were the servers'.
 silent_pids=()
-tls_send "$ctld_port" node1 < <(exec 2>/dev/null; sleep 120) &
-silent_pids+=($!)
-tls_send "$noded_port" node3 < <(exec 2>/dev/null; sleep 120) &
-silent_pids+=($!)
+silent_fds=()
+for target in "$ctld_port node1" "$noded_port node3"; do
+  open_fifo fifo
+  silent_fds+=("$fifo_fd")
+  # shellcheck disable=SC2086  # port and certificate name
+  tls_send $target <"$fifo" &
+  silent_pids+=($!)
+done
 sleep 1
 for pid in "${silent_pids[@]}"; do
   kill -0 "$pid" 2>/dev/null || fail "a silent TLS client was cut off at once (handshake failed?)"
@@ -89,6 +107,7 @@ done
 healthy "silent TLS clients (still connected)"
 kill "${silent_pids[@]}" 2>/dev/null || true
 wait "${silent_pids[@]}" 2>/dev/null || true
+for fd in "${silent_fds[@]}"; do exec {fd}>&-; done
 
 # 5. 300 idle TCP connections to ctld and 300 to a noded at once: refusing the excess is
 # fine, dying is not.
