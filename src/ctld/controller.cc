@@ -638,6 +638,10 @@ JobRecord& Controller::SplitElement(JobRecord& array, uint32_t task) {
   e.held_by_admin = array.held_by_admin;
   e.array_job_id = array.id;
   e.array_task_id = task;
+  e.array_count = array.array_count;
+  e.array_min = array.array_min;
+  e.array_max = array.array_max;
+  e.array_step = array.array_step;
   const uint64_t id = e.id;
   MarkDirty(id);
   return jobs_.emplace(id, std::move(e)).first->second;
@@ -744,11 +748,15 @@ std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
 }
 
 Status Controller::ParseJobExtras(JobRecord& job) {
-  if (!job.spec.array().empty() && !job.array_task_id) {
+  if (!job.spec.array().empty()) {
     auto a = ParseArraySpec(job.spec.array());
     if (!a.ok()) return a.status();
     job.array_max_running = a->max_running;
-    if (!job.array_remaining) job.array_remaining = std::move(a->indices);
+    job.array_count = a->count;
+    job.array_min = a->min;
+    job.array_max = a->max;
+    job.array_step = a->step;
+    if (!job.array_remaining && !job.array_task_id) job.array_remaining = std::move(a->indices);
   }
   auto d = ParseDependency(job.spec.dependency());
   if (!d.ok()) return d.status().WithContext("--dependency");
@@ -1202,12 +1210,10 @@ v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   if (job.array_job_id && job.array_task_id) {
     launch.set_array_job_id(job.array_job_id);
     launch.set_array_task_id(*job.array_task_id);
-    if (auto a = ParseArraySpec(job.spec.array()); a.ok()) {
-      launch.set_array_task_count(a->count);
-      launch.set_array_task_min(a->min);
-      launch.set_array_task_max(a->max);
-      launch.set_array_task_step(a->step);
-    }
+    launch.set_array_task_count(job.array_count);
+    launch.set_array_task_min(job.array_min);
+    launch.set_array_task_max(job.array_max);
+    launch.set_array_task_step(job.array_step);
     // %A and %a are known here; the node expands the rest of the pattern.
     auto* spec = launch.mutable_spec();
     spec->set_stdout_pattern(ExpandArrayPattern(spec->stdout_pattern(), job.array_job_id, *job.array_task_id));

@@ -71,6 +71,8 @@ struct JobRecord {
   std::optional<uint32_t> array_task_id;
   std::optional<IndexSet> array_remaining;  // set while this is the array's remainder record
   uint32_t array_max_running = 0;           // %M; 0 = no limit
+  // SLURM_ARRAY_TASK_{COUNT,MIN,MAX,STEP}, parsed once rather than at every element's launch.
+  uint32_t array_count = 0, array_min = 0, array_max = 0, array_step = 1;
 
   Dependency dependency;         // parsed spec.dependency; emptied once satisfied
   // Decided DependencyNeverSatisfied, kept even once the targets are purged. Such a job stays

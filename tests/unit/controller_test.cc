@@ -788,6 +788,16 @@ TEST_F(ControllerTest, ArrayIsOneRecord) {
   EXPECT_EQ(SubmitOk(), id + 1) << "an array uses one id at submission";
 }
 
+// Starting elements of a large array materializes only those that run.
+TEST_F(ControllerTest, LargeArrayStartsWhatFits) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-99999"));
+  ASSERT_TRUE(Register("node1").ok());
+  const auto launches = Schedule();
+  EXPECT_EQ(launches.size(), 4u) << "node1 has 4 CPUs";
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 99996u);
+  EXPECT_EQ(ctl().QueryJobs(v1::QueryJobsRequest()).jobs_size(), 5);
+}
+
 TEST_F(ControllerTest, ArraySpecErrorsRefuseTheSubmission) {
   auto r = Submit(ArraySpecOf("5-1"));
   ASSERT_FALSE(r.ok());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/acct_fields.h"
 #include "cli/job_fields.h"
 #include "common/job.h"
 
@@ -301,6 +302,29 @@ TEST_F(SqueueFieldTest, ArrayJobIds) {
   job_.set_array_pending("4-9,11%2");
   EXPECT_EQ(Field('i'), "50_[4-9,11%2]");
   EXPECT_EQ(Field('K'), "4-9,11%2");
+}
+
+// sacct: an element's JobID is <array>_<idx> (also on its step rows), JobIDRaw its own id
+// (CONTRACT.md §8.4, SA-3).
+TEST(AcctRowsTest, ArrayElementIds) {
+  v1::JobInfo job;
+  job.set_job_id(57);
+  job.set_array_job_id(50);
+  job.set_array_task_id(3);
+  job.set_state(v1::JOB_STATE_COMPLETED);
+  job.set_start_time(1000);
+  job.set_end_time(1010);
+  auto fields = ParseAcctFields("JobID,JobIDRaw");
+  ASSERT_TRUE(fields.ok());
+  const auto rows = AcctRows(job, *fields, 2000, false);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"50_3", "57"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"50_3.batch", "57.batch"}));
+  job.set_job_id(50);
+  job.set_array_pending("4-9%2");
+  job.set_state(v1::JOB_STATE_PENDING);
+  job.set_start_time(0);
+  EXPECT_EQ(AcctRows(job, *fields, 2000, false)[0][0], "50_[4-9%2]");
 }
 }  // namespace
 }  // namespace drover::cli
