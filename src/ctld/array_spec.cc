@@ -72,7 +72,11 @@ std::string IndexSet::Ranges() const {
     while (Contains(end + 1)) ++end;
     if (!out.empty()) out += ',';
     out += std::to_string(*i);
-    if (end != *i) out += "-" + std::to_string(end);
+    if (end != *i) {
+      // Two appends, not "-" + to_string(): gcc 12 at -O3 warns falsely (-Wrestrict) on the latter.
+      out += '-';
+      out += std::to_string(end);
+    }
     i = NextFrom(end + 1);
   }
   return out;
