@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -174,6 +175,47 @@ int RunSqueue(const Args& args) {
   }
 }
 
+// sprio's view of one pending job: each priority factor, its weight and its part.
+int Explain(const std::optional<std::string>& config, uint64_t id) {
+  QueueFilter f;
+  f.jobs = std::to_string(id);
+  f.states = "all";
+  auto jobs = Fetch(config, f);
+  if (!jobs.ok()) return ReportError("drover queue", jobs.status());
+  if (jobs->jobs().empty()) return ReportError("drover queue", Status::NotFound("no job " + std::to_string(id)));
+  const auto& job = jobs->jobs(0);
+  if (job.state() != v1::JOB_STATE_PENDING) {
+    std::cout << "job " << id << " is " << SqueueField(job, 'T', 0)
+              << ": priority only orders pending jobs\n";
+    return 0;
+  }
+  int rank = 0;
+  for (const auto& p : jobs->priorities()) {
+    ++rank;
+    if (p.job_id() != id) continue;
+    char line[160];
+    std::cout << "job " << id << " (" << p.user() << "), priority " << p.priority() << ", "
+              << rank << " of " << jobs->priorities_size() << " pending; waiting: " << job.reason() << "\n\n";
+    std::cout << "FACTOR       VALUE   PART\n";
+    for (const auto& [name, value, part] :
+         {std::tuple<const char*, double, double>{"age", p.age(), p.age_part()},
+          {"fair-share", p.fairshare(), p.fairshare_part()},
+          {"job size", p.job_size(), p.job_size_part()},
+          {"partition", p.partition(), p.partition_part()}}) {
+      snprintf(line, sizeof line, "%-10s  %6.3f  %7.1f\n", name, value, part);
+      std::cout << line;
+    }
+    snprintf(line, sizeof line, "%-10s          %7d\n", "nice", -p.nice());
+    std::cout << line;
+    snprintf(line, sizeof line, "\n%s has used %.0f CPU-seconds recently (decayed).\n", p.user().c_str(),
+             p.user_usage_cpu_seconds());
+    std::cout << line;
+    return 0;
+  }
+  std::cout << "job " << id << " has not been through a scheduling pass yet\n";
+  return 0;
+}
+
 // The native view: the same data, columns sized to their contents.
 int RunQueue(const Args& args) {
   CLI::App app{"drover queue: pending and running jobs", "drover queue"};
@@ -186,6 +228,8 @@ int RunQueue(const Args& args) {
   app.add_option("-p,--partition", f.partitions, "comma-separated partitions");
   app.add_flag("-a,--all", all, "include jobs that finished recently");
   app.add_flag("--json", json, "print JSON");
+  std::optional<uint64_t> explain;
+  app.add_option("--explain", explain, "why a pending job has the priority it has (like sprio)");
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
@@ -193,6 +237,7 @@ int RunQueue(const Args& args) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (explain) return Explain(config, *explain);
   if (all && f.states.empty()) f.states = "all";
   auto jobs = Fetch(config, f);
   if (!jobs.ok()) return ReportError("drover queue", jobs.status());
