@@ -9,22 +9,13 @@
 #include <sstream>
 
 #include "cli/acct_fields.h"
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "common/job.h"
 
 namespace drover::cli {
 namespace {
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 std::string CurrentUser() {
   struct passwd* pw = getpwuid(getuid());
@@ -123,12 +114,7 @@ int Run(const std::string& prog, const Args& args, bool native) {
     jobs = kept;
   }
   if (o.json) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions jo;
-    jo.add_whitespace = true;
-    jo.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(jobs, &out, jo);
-    std::cout << out;
+    std::cout << ToJson(jobs);
     return 0;
   }
   std::vector<std::vector<std::string>> rows;

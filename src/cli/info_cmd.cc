@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -152,15 +153,6 @@ Result<v1::QueryNodesResponse> FetchNodes(const std::optional<std::string>& conf
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return reply.status();
   return reply->query_nodes_response();
-}
-
-std::string ToJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-  return out;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 #include <tuple>
 
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -18,16 +19,6 @@
 
 namespace drover::cli {
 namespace {
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 struct QueueFilter {
   std::string states, users, jobs, partitions;
@@ -100,15 +91,6 @@ Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, co
                 jobs->end());
   }
   return response;
-}
-
-std::string ToJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-  return out;
 }
 
 }  // namespace
