@@ -87,6 +87,7 @@ struct Config {
   uint32_t idle_timeout_s = 300;
   uint32_t max_frame_bytes = 16u << 20;
   uint32_t min_job_age_s = 300;        // finished jobs stay in squeue -t all
+  uint32_t accounting_retention_s = 0; // finished jobs leave accounting after this; 0 = never
   uint64_t default_mem_per_cpu_mb = 512;
   bool allow_root_jobs = false;
   // Priority (sched/priority.h): weight x factor, each factor in [0, 1].

@@ -94,12 +94,28 @@ void CtldServer::ArmTimer() {
   timer_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     controller_.Tick();
+    PruneAccounting();
     CommitThen([](const Status& s) {
       if (!s.ok()) spdlog::error("could not save job state changes: {}", s.message());
     });
     RequestSchedule();
     ArmTimer();
   });
+}
+
+// accounting_retention: old finished jobs leave the database, checked at start and hourly.
+void CtldServer::PruneAccounting() {
+  const uint32_t keep = controller_.config().accounting_retention_s;
+  const MonotonicTime now = clock_.MonotonicNow();
+  if (keep == 0 || now < next_prune_) return;
+  next_prune_ = now + std::chrono::hours(1);
+  const int64_t cutoff = ToUnixSeconds(clock_.SystemNow()) - static_cast<int64_t>(keep);
+  auto pruned = store_.PruneFinishedBefore(cutoff);
+  if (!pruned.ok()) {
+    spdlog::warn("could not prune old accounting records: {}", pruned.status().message());
+  } else if (*pruned > 0) {
+    spdlog::info("pruned {} finished jobs older than the accounting retention", *pruned);
+  }
 }
 
 Result<Identity> CtldServer::Authenticate(const v1::Envelope& request) {

@@ -46,6 +46,7 @@ class CtldServer {
   void Signal(const SignalAction& action);
   std::shared_ptr<RpcClient> ClientFor(const std::string& node);
   void ArmTimer();
+  void PruneAccounting();
 
   asio::io_context& io_;
   Controller& controller_;
@@ -58,6 +59,7 @@ class CtldServer {
   std::unique_ptr<asio::steady_timer> timer_;
   std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
   bool schedule_pending_ = false;
+  MonotonicTime next_prune_{};
 };
 
 }  // namespace drover::ctld

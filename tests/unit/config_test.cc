@@ -27,7 +27,7 @@ tls: {ca: /tls/ca.crt, cert: /tls/%n.crt, key: /tls/%n.key}
 timeouts: {heartbeat_interval: 5, node_timeout: 30, kill_wait: 0, idle: 120}
 credentials: {ttl: 600, clock_skew: 30}
 limits: {max_frame_bytes: 1048576}
-scheduling: {default_mem_per_cpu: 1G, min_job_age: 60, allow_root_jobs: true}
+scheduling: {default_mem_per_cpu: 1G, min_job_age: 60, allow_root_jobs: true, accounting_retention: 2592000}
 nodes:
   - names: node[1-2,4]
     cpus: 8
@@ -94,6 +94,7 @@ TEST(ConfigTest, FullFileParses) {
   EXPECT_EQ(c.max_frame_bytes, 1048576u);
   EXPECT_EQ(c.default_mem_per_cpu_mb, 1024u);
   EXPECT_EQ(c.min_job_age_s, 60u);
+  EXPECT_EQ(c.accounting_retention_s, 2592000u);
   EXPECT_TRUE(c.allow_root_jobs);
 
   ASSERT_EQ(c.nodes.size(), 4u);
