@@ -66,6 +66,14 @@ v1::NodeState ToProto(NodeState s) {
   return v1::NODE_STATE_UNSPECIFIED;
 }
 
+void ToProto(const sched::Allocation& a, v1::NodeAllocation* out) {
+  out->set_node(a.node);
+  out->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
+  out->set_memory_mb(a.memory_mb);
+  out->set_tasks(a.tasks);
+  for (uint32_t id : a.core_ids) out->add_core_ids(id);
+}
+
 sched::PartitionState ToSchedState(const PartitionConfig& p) {
   switch (p.state) {
     case PartitionState::kDrain: return sched::PartitionState::kDrain;
@@ -932,12 +940,7 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   std::vector<std::string> names;
   uint32_t cpus = 0;
   for (const auto& a : job.allocation) {
-    auto* pa = out->add_allocation();
-    pa->set_node(a.node);
-    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
-    pa->set_memory_mb(a.memory_mb);
-    pa->set_tasks(a.tasks);
-    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
+    ToProto(a, out->add_allocation());
     names.push_back(a.node);
     cpus += static_cast<uint32_t>(a.core_ids.size());
   }
@@ -981,12 +984,7 @@ v1::StoredJob Controller::ToStored(const JobRecord& job) {
   s.set_start_time(job.start_time);
   s.set_end_time(job.end_time);
   for (const auto& a : job.allocation) {
-    auto* pa = s.add_allocation();
-    pa->set_node(a.node);
-    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
-    pa->set_memory_mb(a.memory_mb);
-    pa->set_tasks(a.tasks);
-    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
+    ToProto(a, s.add_allocation());
   }
   for (const auto& g : job.owner.group_names) s.add_group_names(g);
   s.set_holds_resources(job.holds_resources);
@@ -1195,12 +1193,7 @@ v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   launch.set_user(job.owner.user);
   std::vector<std::string> names;
   for (const auto& a : job.allocation) {
-    auto* pa = launch.add_allocation();
-    pa->set_node(a.node);
-    pa->set_cpus(static_cast<uint32_t>(a.core_ids.size()));
-    for (uint32_t id : a.core_ids) pa->add_core_ids(id);
-    pa->set_memory_mb(a.memory_mb);
-    pa->set_tasks(a.tasks);
+    ToProto(a, launch.add_allocation());
     names.push_back(a.node);
   }
   launch.set_node_list(CompressHostlist(names));
