@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/credential.h"
+#include "common/credential_proto.h"
 #include "common/status.h"
 
 namespace asio {
@@ -60,9 +61,5 @@ class AuthSocketServer {
 // Unavailable (with the path and a hint that the daemon must be running) if nobody answers.
 Result<v1::Credential> FetchCredential(const std::string& path, const std::string& payload_sha256,
                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
-
-// Conversions between the wire and the pure form.
-CredentialFields CredentialFromProto(const v1::Credential& c);
-void CredentialToProto(const CredentialFields& f, v1::Credential* out);
 
 }  // namespace drover

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/credential.h"
+#include "common/credential_proto.h"
 #include "drover/v1/drover.pb.h"
 
 namespace {
@@ -27,29 +28,12 @@ drover::ClusterKey FixedKey() {
   return key;
 }
 
-// The same mapping as CredentialFromProto (common/auth_socket.cc), which lives in drover_net and
-// would pull asio into this target.
-drover::CredentialFields FromProto(const drover::v1::Credential& c) {
-  drover::CredentialFields f;
-  f.uid = c.uid();
-  f.gid = c.gid();
-  f.groups.assign(c.groups().begin(), c.groups().end());
-  f.host = c.host();
-  f.issued_at_ms = c.issued_at_ms();
-  f.ttl_seconds = c.ttl_seconds();
-  f.nonce = c.nonce();
-  f.payload_sha256 = c.payload_sha256();
-  f.key_id = c.key_id();
-  f.mac = c.mac();
-  return f;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   drover::v1::Envelope envelope;
   if (!envelope.ParseFromArray(data, static_cast<int>(size))) return 0;
-  drover::CredentialFields fields = FromProto(envelope.credential());
+  drover::CredentialFields fields = drover::CredentialFromProto(envelope.credential());
   const drover::ClusterKey key = FixedKey();
   if ((envelope.request_id() & 2) != 0) fields.payload_sha256 = drover::Sha256(envelope.body());
   if ((envelope.request_id() & 1) != 0) {
