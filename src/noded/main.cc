@@ -1,9 +1,10 @@
-// drover-noded: the node daemon. Also `--print-topology` (issue #6) lives here later.
+// drover-noded: the node daemon. `--print-topology` prints this node's drover.yaml entry.
 #include <limits.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
+#include <filesystem>
 #include <iostream>
 #include <spdlog/spdlog.h>
 
@@ -11,7 +12,9 @@
 #include "common/credential.h"
 #include "common/logging.h"
 #include "common/tls.h"
+#include "common/topology_fixtures.h"
 #include "noded/node_daemon.h"
+#include "noded/topology_reader.h"
 
 namespace {
 
@@ -31,6 +34,11 @@ std::string StepdPath() {
   return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/drover-stepd";
 }
 
+// A fixture's tree for --print-topology: a private temporary directory.
+std::string FixtureDir(const std::string& fixture) {
+  return (std::filesystem::temp_directory_path() / ("drover-topology-" + fixture + "-" + std::to_string(getpid()))).string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,7 +54,33 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-file", log_file, "log to this file instead of stderr");
   app.add_option("--port", port, "listen on this port instead of the configured one");
+  bool print_topology = false;
+  std::string topology_root = "/";
+  std::string topology_fixture;
+  app.add_flag("--print-topology", print_topology,
+               "print this node's entry for drover.yaml (cores by kind, memory) and exit");
+  app.add_option("--topology-root", topology_root,
+                 "read /sys and /proc under this directory (a captured or fake tree) instead of /");
+  app.add_option("--topology-fixture", topology_fixture,
+                 "pretend to be a known machine: " + drover::TopologyFixtureNames())
+      ->excludes("--topology-root");
   CLI11_PARSE(app, argc, argv);
+
+  if (print_topology) {
+    const std::string dir = topology_fixture.empty() ? "" : FixtureDir(topology_fixture);
+    auto topology = topology_fixture.empty() ? drover::noded::ReadNodeTopology(topology_root)
+                                             : drover::noded::ReadFixtureTopology(topology_fixture, dir);
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+    if (!topology.ok()) {
+      std::cerr << "drover-noded: " << topology.status().message() << "\n";
+      return 1;
+    }
+    std::cout << drover::FormatConfigEntry(*topology, name);
+    return 0;
+  }
 
   auto config = drover::LoadConfig(drover::ResolveConfigPath(config_flag));
   if (!config.ok()) {
