@@ -175,20 +175,25 @@ write_configs() {
 # in_host HOST CMD...: CMD in HOST's network namespace, under its hostname (a new UTS
 # namespace), with the host's run/ on $TMP/run (ip netns exec gives each command a mount
 # namespace of its own, whose mounts do not propagate back).
-in_host() {
-  local h=$1
-  shift
+host_prefix() {
   # shellcheck disable=SC2016  # expanded by the inner sh
-  ip netns exec "$(ns "$h")" unshare --uts sh -c \
-    'hostname "$0" && mount --bind "$1" "$2" && shift 2 && exec "$@"' "$h" "$TMP/hosts/$h/run" "$TMP/run" "$@"
+  PREFIX=(ip netns exec "$(ns "$1")" unshare --uts sh -c
+    'hostname "$0" && mount --bind "$1" "$2" && shift 2 && exec "$@"' "$1" "$TMP/hosts/$1/run" "$TMP/run")
+}
+in_host() {
+  local PREFIX
+  host_prefix "$1"
+  shift
+  "${PREFIX[@]}" "$@"
 }
 
-# start HOST: the host's daemon, in its namespace, under its hostname. noded is not told its
-# name: it takes it from the hostname, as on a real node.
+# start HOST: the host's daemon. noded is not told its name: it takes it from the hostname, as
+# on a real node. The pid recorded is the daemon's own (each wrapper execs the next).
 start() {
-  local h=$1 cmd
+  local h=$1 cmd PREFIX
   if [ "$h" = node3 ]; then cmd=(drover-ctld --config "$(conf "$h")"); else cmd=(drover-noded --config "$(conf "$h")"); fi
-  in_host "$h" "$BIN/${cmd[0]}" "${cmd[@]:1}" >>"$TMP/hosts/$h/daemon.log" 2>&1 </dev/null &
+  host_prefix "$h"
+  "${PREFIX[@]}" "$BIN/${cmd[0]}" "${cmd[@]:1}" >>"$TMP/hosts/$h/daemon.log" 2>&1 </dev/null &
   echo $! > "$TMP/hosts/$h/pid"
   disown $!  # no "Killed" notices from bash when the faults kill it
 }
@@ -236,11 +241,14 @@ cluster_up() {
 # power_cut: every process of the cluster SIGKILLed at once (daemons, stepds, jobs).
 power_cut() {
   local h
-  for h in "${HOSTS[@]}"; do ip netns pids "$(ns "$h")" | xargs -r kill -9; done
-  for h in "${HOSTS[@]}"; do gone "$(cat "$TMP/hosts/$h/pid")"; done
   for h in "${HOSTS[@]}"; do
-    while [ -n "$(ip netns pids "$(ns "$h")")" ]; do sleep 0.1; done
+    # A job may fork between the listing and the kill, or end before it: list again.
+    while [ -n "$(ip netns pids "$(ns "$h")")" ]; do
+      ip netns pids "$(ns "$h")" | xargs -r kill -9 2>/dev/null || true
+      sleep 0.05
+    done
   done
+  for h in "${HOSTS[@]}"; do gone "$(cat "$TMP/hosts/$h/pid")"; done
 }
 
 # --- state disk -----------------------------------------------------------------------------
