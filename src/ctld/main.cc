@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/credential.h"
 #include "common/logging.h"
+#include "common/sd_notify.h"
 #include "common/tls.h"
 #include "ctld/controller.h"
 #include "ctld/server.h"
@@ -74,9 +75,12 @@ int main(int argc, char** argv) {
     std::cerr << "drover-ctld: " << s.message() << "\n";
     return 1;
   }
+  drover::SdNotifier systemd(io);  // READY=1 and the watchdog under Type=notify; no-op otherwise
+  systemd.Ready("serving on port " + std::to_string(server.port()));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
+    systemd.Stopping();
     server.Stop();
     io.stop();
   });

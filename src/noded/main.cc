@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/credential.h"
 #include "common/logging.h"
+#include "common/sd_notify.h"
 #include "common/tls.h"
 #include "common/topology_fixtures.h"
 #include "noded/node_daemon.h"
@@ -111,9 +112,12 @@ int main(int argc, char** argv) {
     std::cerr << "drover-noded: " << s.message() << "\n";
     return 1;
   }
+  drover::SdNotifier systemd(io);  // READY=1 and the watchdog under Type=notify; no-op otherwise
+  systemd.Ready("serving as node " + name);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (running jobs continue under drover-stepd)", sig);
+    systemd.Stopping();
     daemon.Stop();
     io.stop();
   });
