@@ -126,13 +126,19 @@ net_up() {
 link_down() { ip -n "$SW" link set "$1" down; }
 link_up() { ip -n "$SW" link set "$1" up; }
 
-# netem HOST ARGS...: delay/loss on what HOST sends (`netem HOST delay 200ms loss 5%`).
+# netem HOST ARGS...: delay/loss on HOST's cable, both directions (`netem node1 delay 200ms
+# loss 5%`): on what the host sends (its eth0) and on what the switch sends it (its port).
 netem() {
   local h=$1
   shift
-  ip -n "$(ns "$h")" link set eth0 up
   tc -n "$(ns "$h")" qdisc replace dev eth0 root netem "$@"
+  tc -n "$SW" qdisc replace dev "$h" root netem "$@"
 }
+netem_off() {
+  tc -n "$(ns "$1")" qdisc del dev eth0 root
+  tc -n "$SW" qdisc del dev "$1" root
+}
+# netem_available: whether the kernel has the netem qdisc (module sch_netem). Call after net_up.
 netem_available() {
   tc -n "$SW" qdisc add dev lo root netem delay 1ms 2>/dev/null && tc -n "$SW" qdisc del dev lo root
 }
