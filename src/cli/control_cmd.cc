@@ -108,7 +108,7 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
          std::to_string(n.alloc_cpus()) + " CPUTot=" + std::to_string(n.cpus()) + sep +
          "RealMemory=" + std::to_string(n.memory_mb()) + " AllocMem=" + std::to_string(n.alloc_memory_mb()) +
          " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "CoreKinds=" + KindsText(n) + sep +
-         "NodeAddr=" + n.address() +
+         "NodeAddr=" + n.address() + " Cgroups=" + (n.cgroups().empty() ? std::string("(null)") : n.cgroups()) +
          " Partitions=" + partitions + (n.reason().empty() ? "" : sep + "Reason=" + n.reason()) + "\n";
 }
 

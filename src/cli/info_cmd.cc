@@ -235,6 +235,18 @@ int RunInfo(const Args& args) {
     line += Field(g, 'K');
     std::cout << line << "\n";
   }
+  // What confines jobs on each node, so that "no memory limit there" is never a surprise.
+  std::vector<std::pair<std::string, std::vector<std::string>>> confinement;
+  for (const auto& n : nodes->nodes()) {
+    if (n.cgroups().empty()) continue;  // not registered since the controller started
+    auto it = std::find_if(confinement.begin(), confinement.end(), [&](const auto& e) { return e.first == n.cgroups(); });
+    if (it == confinement.end()) it = confinement.insert(confinement.end(), {n.cgroups(), {}});
+    it->second.push_back(n.name());
+  }
+  if (!confinement.empty()) std::cout << "\nNODELIST       CGROUPS\n";
+  for (const auto& [text, names] : confinement) {
+    std::cout << Justify(CompressHostlist(names), 14, false) << " " << text << "\n";
+  }
   bool any_reason = false;
   for (const auto& n : nodes->nodes()) {
     if (n.reason().empty()) continue;

@@ -29,6 +29,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Each local cluster's job cgroups get a parent of their own: every local cluster names its
+// nodes node1, node2..., and tests run several clusters at once on one host.
+std::string CgroupParentFor(const std::string& dir) {
+  std::error_code ec;
+  const std::string abs = fs::absolute(dir, ec).lexically_normal().string();
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(ec ? dir : abs));
+  return std::string("drover-local/") + hex;
+}
+
+// Removes <mount>/<parent> under every cgroup hierarchy, deepest first; rmdir takes only
+// cgroups without processes, so a job still running keeps its own (and its parents).
+void RemoveCgroupTree(const std::string& parent) {
+  std::vector<std::string> mounts{"/sys/fs/cgroup"};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    if (e.is_directory(ec)) mounts.push_back(e.path().string());
+  }
+  for (const auto& mount : mounts) {
+    const std::string top = mount + "/" + parent;
+    if (!fs::is_directory(top, ec)) continue;
+    std::vector<std::string> dirs{top};
+    for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path().string());
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& d : dirs) rmdir(d.c_str());
+    rmdir(fs::path(top).parent_path().c_str());  // drover-local, if no other cluster uses it
+  }
+}
+
 std::string SelfDir() {
   char buf[PATH_MAX] = {};
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -137,7 +168,8 @@ drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers
     << "tls: {ca: " << dir_ << "/keys/tls/ca.crt, cert: " << dir_ << "/keys/tls/%n.crt, key: " << dir_
     << "/keys/tls/%n.key}\n"
     << "timeouts: {heartbeat_interval: 1, node_timeout: 5, kill_wait: 2}\n"
-    << "scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}\n";
+    << "scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}\n"
+    << "cgroups: {parent: " << CgroupParentFor(dir_) << "}\n";
   if (like == "rk1") y << "kinds: [big, little]\n";
   y << "nodes:\n";
   for (const auto& w : workers) {
@@ -292,6 +324,7 @@ drover::Status LocalCluster::Down() {
     if (Alive(pid)) kill(pid, SIGKILL);
   }
   for (const auto& d : daemons) unlink((dir_ + "/run/" + d.name + ".pid").c_str());
+  if (geteuid() == 0) RemoveCgroupTree(CgroupParentFor(dir_));
   return drover::Status::Ok();
 }
 

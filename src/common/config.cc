@@ -204,6 +204,8 @@ class Parser {
   Status ParseCredentials(const Field& f, Config& c);
   Status ParseLimits(const Field& f, Config& c);
   Status ParseScheduling(const Field& f, Config& c);
+  Status ParseCgroups(const Field& f, Config& c);
+  Status ReadAbsolutePath(const Field& f, const char* what, std::string& out) const;
   Status ParseNodes(const Field& f, Config& c);
   Status ParsePartitions(const Field& f, Config& c);
 
@@ -455,7 +457,8 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   DROVER_RETURN_IF_ERROR(ReadMap(
       root, root.Mark(), "",
       {"cluster", "controller", "state_dir", "spool_dir", "log_dir", "auth_socket", "key_file",
-       "tls", "timeouts", "credentials", "limits", "scheduling", "kinds", "nodes", "partitions"},
+       "tls", "timeouts", "credentials", "limits", "scheduling", "kinds", "nodes", "partitions",
+       "cgroups", "prolog", "epilog", "prolog_timeout"},
       top));
   const auto get = [&](const char* key) -> const Field* {
     auto it = top.find(key);
@@ -485,6 +488,11 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   if (const Field* f = get("credentials")) DROVER_RETURN_IF_ERROR(ParseCredentials(*f, c));
   if (const Field* f = get("limits")) DROVER_RETURN_IF_ERROR(ParseLimits(*f, c));
   if (const Field* f = get("scheduling")) DROVER_RETURN_IF_ERROR(ParseScheduling(*f, c));
+  if (const Field* f = get("cgroups")) DROVER_RETURN_IF_ERROR(ParseCgroups(*f, c));
+  for (const auto& [key, out] : {std::pair<const char*, std::string*>{"prolog", &c.prolog}, {"epilog", &c.epilog}}) {
+    if (const Field* f = get(key)) DROVER_RETURN_IF_ERROR(ReadAbsolutePath(*f, "an absolute path to a script, or \"\" for none", *out));
+  }
+  if (const Field* f = get("prolog_timeout")) DROVER_RETURN_IF_ERROR(ReadSeconds(*f, 1, c.prolog_timeout_s));
   if (const Field* f = get("nodes")) DROVER_RETURN_IF_ERROR(ParseNodes(*f, c));
   DROVER_RETURN_IF_ERROR(OrderKinds(get("kinds"), c));
   if (const Field* f = get("partitions")) DROVER_RETURN_IF_ERROR(ParsePartitions(*f, c));
@@ -623,6 +631,35 @@ Status Parser::ParseScheduling(const Field& f, Config& c) {
   }
   if (auto it = m.find("allow_root_jobs"); it != m.end()) {
     DROVER_RETURN_IF_ERROR(ReadBool(it->second, c.allow_root_jobs));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ReadAbsolutePath(const Field& f, const char* what, std::string& out) const {
+  DROVER_RETURN_IF_ERROR(ReadString(f, what, true, out));
+  if (!out.empty() && out[0] != '/') return Expected(f, what);
+  return Status::Ok();
+}
+
+Status Parser::ParseCgroups(const Field& f, Config& c) {
+  std::map<std::string, Field> m;
+  DROVER_RETURN_IF_ERROR(ReadMap(f.value, f.Where(), f.path, {"enabled", "root", "parent", "pids_limit"}, m));
+  if (auto it = m.find("enabled"); it != m.end()) DROVER_RETURN_IF_ERROR(ReadBool(it->second, c.cgroups_enabled));
+  if (auto it = m.find("root"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(
+        ReadAbsolutePath(it->second, "an absolute path (the cgroup mount), or \"\" to find it", c.cgroup_root));
+  }
+  if (auto it = m.find("parent"); it != m.end()) {
+    const char* what = "a relative cgroup path such as drover (names of letters, digits, '-', '_', '.', joined by '/')";
+    DROVER_RETURN_IF_ERROR(ReadString(it->second, what, false, c.cgroup_parent));
+    std::stringstream parts(c.cgroup_parent);
+    std::string part;
+    bool ok = c.cgroup_parent.back() != '/';
+    while (ok && std::getline(parts, part, '/')) ok = IsValidName(part) && part != "." && part != "..";
+    if (!ok) return Expected(it->second, what);
+  }
+  if (auto it = m.find("pids_limit"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(ReadUint(it->second, 0, 1u << 22, "a number of processes (0 = no limit)", c.cgroup_pids_limit));
   }
   return Status::Ok();
 }

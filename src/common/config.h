@@ -100,6 +100,19 @@ struct Config {
   bool backfill = true;
   uint32_t reservations = 1;  // waiting jobs that backfill must not delay
 
+  // Job confinement (noded/stepd). Cgroups are used when the host has them; `false` turns
+  // them off (jobs are then tracked by process tree only, and nothing is enforced).
+  bool cgroups_enabled = true;
+  std::string cgroup_root;              // empty = find the mounts (libcgroup), else /sys/fs/cgroup
+  std::string cgroup_parent = "drover"; // job cgroups: <root>/<parent>/<node>/job_<id>
+  uint64_t cgroup_pids_limit = 0;       // per job; 0 = none
+  // Run as root on the job's node before the job (prolog) and after it (epilog), with the
+  // job's SLURM_* variables; empty = none. A failing or timed-out prolog drains the node and
+  // requeues the job; a failing epilog drains the node.
+  std::string prolog;
+  std::string epilog;
+  uint32_t prolog_timeout_s = 60;  // also bounds the epilog
+
   // Every core kind any node has, fastest first: the top-level `kinds` list if given, else by
   // capacity (highest first), then name.
   std::vector<std::string> cpu_kinds;

@@ -347,6 +347,7 @@ Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNode
   node.down = false;
   node.reason.clear();
   node.last_seen = clock_.MonotonicNow();
+  node.cgroups = request.cgroups();
   v1::RegisterNodeResponse response;
   response.set_heartbeat_interval_ms(config_.heartbeat_interval_s * 1000);
   std::vector<uint64_t> reported(request.running_job_ids().begin(), request.running_job_ids().end());
@@ -412,6 +413,7 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   }
   job.exit_code = request.exit_code();
   job.exit_signal = request.exit_signal();
+  if (request.has_usage()) job.usage = request.usage();
   if (!IsFinished(job.state)) {
     auto state = FromProto(request.state());
     const JobState final_state = state.value_or(JobState::kFailed);
@@ -881,6 +883,7 @@ v1::QueryNodesResponse Controller::QueryNodes() const {
     info->set_address(nc.address);
     info->set_load(n.load);
     info->set_free_memory_mb(n.free_memory_mb);
+    info->set_cgroups(n.cgroups);
     for (const auto& p : config_.partitions) {
       if (std::find(p.nodes.begin(), p.nodes.end(), nc.name) != p.nodes.end()) info->add_partitions(p.name);
     }

@@ -94,6 +94,7 @@ struct NodeRecord {
   std::set<uint32_t> used_cores;
   double load = 0;
   uint64_t free_memory_mb = 0;
+  std::string cgroups;  // as the node reported it at registration
 
   NodeState State() const;
 };

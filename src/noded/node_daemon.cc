@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/envelope.h"
 #include "noded/spool.h"
+#include "noded/stepd_options.h"
 
 namespace drover::noded {
 namespace {
@@ -117,7 +118,22 @@ Status NodeDaemon::Start() {
   heartbeat_timer_ = std::make_unique<asio::steady_timer>(io_);
   register_timer_ = std::make_unique<asio::steady_timer>(io_);
   poll_timer_ = std::make_unique<asio::steady_timer>(io_);
+  cgroups_ = MakeCgroupManager(StepdOptions::FromConfig(config_, options_.node_name, spool_));
+  CgroupSupport support = cgroups_ ? cgroups_->Support() : CgroupSupport{0, {}, {}, "disabled in the configuration"};
+  if (support.version != 0) {
+    if (Status s = cgroups_->Init(); !s.ok()) support = CgroupSupport{0, {}, {}, s.message()};
+  }
+  cgroups_text_ = support.Describe();
+  if (support.version == 0) {
+    spdlog::warn("cgroups: {}: jobs are not confined to their cores or memory, and OOM is not detected", cgroups_text_);
+    cgroups_.reset();
+  } else if (!support.missing.empty()) {
+    spdlog::warn("cgroups: {}: what those controllers do is not enforced (see the admin guide)", cgroups_text_);
+  } else {
+    spdlog::info("cgroups: {}", cgroups_text_);
+  }
   RecoverJobs();
+  RemoveOrphanCgroups();
   ArmPoll();
   Register();
   if (geteuid() != 0) {
@@ -158,6 +174,17 @@ void NodeDaemon::RecoverJobs() {
   }
 }
 
+// Job cgroups whose stepd is gone (killed, or the host rebooted mid-job with a persistent
+// cgroup tree) would keep their processes and limits forever.
+void NodeDaemon::RemoveOrphanCgroups() {
+  if (!cgroups_) return;
+  std::vector<uint64_t> running;
+  for (const auto& [id, job] : jobs_) running.push_back(id);
+  for (uint64_t id : RemoveStaleCgroups(*cgroups_, running)) {
+    spdlog::info("removed the cgroup of job {}, which no longer runs here", id);
+  }
+}
+
 void NodeDaemon::Register() {
   if (registering_) return;
   registering_ = true;
@@ -168,6 +195,7 @@ void NodeDaemon::Register() {
   r->set_memory_mb(MemInfoMB("MemTotal"));
   r->set_config_hash(config_.content_hash);
   r->set_version(kVersion);
+  r->set_cgroups(cgroups_text_);
   for (const auto& [id, job] : jobs_) r->add_running_job_ids(id);
   ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
     registering_ = false;
@@ -296,6 +324,14 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
     return Status::IoError("cannot hand " + script + " to uid " + std::to_string(launch.uid()));
   }
 
+  StepdOptions stepd = StepdOptions::FromConfig(config_, options_.node_name, spool_);
+  stepd.job_dir = dir;
+  stepd.cgroups = cgroups_ != nullptr;  // what noded found at start and told the controller
+  std::vector<std::string> args = stepd.ToArgs();
+  args.insert(args.begin(), "drover-stepd");
+  std::vector<char*> argv;  // built before fork: the child only execs
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -313,10 +349,7 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
     }
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     for (int f = 3; f < 1024; ++f) close(f);
-    const std::string kill_wait = std::to_string(config_.kill_wait_s);
-    execl(options_.stepd_path.c_str(), "drover-stepd", "--node", options_.node_name.c_str(),
-          "--spool", spool_.c_str(), "--kill-wait", kill_wait.c_str(), dir.c_str(),
-          static_cast<char*>(nullptr));
+    execv(options_.stepd_path.c_str(), argv.data());
     _exit(127);
   }
   jobs_[id] = RunningJob{pid, true};
@@ -397,10 +430,15 @@ void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
     report.set_exit_code(result->exit_code);
     report.set_exit_signal(result->exit_signal);
     report.set_reason(result->reason);
+    report.mutable_usage()->set_total_cpu_ms(result->cpu_ms);
+    report.mutable_usage()->set_max_rss_kb(result->max_rss_kb);
+    report.set_drain_reason(result->drain_reason);
+    report.set_requeue(result->requeue);
   } else {
     report.set_state(v1::JOB_STATE_FAILED);
     report.set_exit_code(1);
     report.set_reason(fallback_reason.empty() ? result.status().message() : fallback_reason);
+    RemoveOrphanCgroups();  // stepd died without cleaning up
   }
   spdlog::info("job {} ended: {} exit {} signal {}", job_id, v1::JobState_Name(report.state()),
                report.exit_code(), report.exit_signal());

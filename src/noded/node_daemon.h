@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "common/rpc.h"
 #include "drover/v1/drover.pb.h"
+#include "noded/cgroup_manager.h"
 
 
 namespace drover::noded {
@@ -50,6 +51,7 @@ class NodeDaemon {
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   Status SignalJob(uint64_t job_id, int32_t signal);
   void RecoverJobs();
+  void RemoveOrphanCgroups();
   void Register();
   void ScheduleRegister();
   void Heartbeat();
@@ -75,6 +77,8 @@ class NodeDaemon {
   std::unique_ptr<asio::steady_timer> poll_timer_;
   std::unique_ptr<asio::signal_set> sigchld_;
   std::map<uint64_t, RunningJob> jobs_;
+  std::unique_ptr<CgroupManager> cgroups_;  // null: none usable
+  std::string cgroups_text_;                // reported at registration
   struct Unreported {
     v1::JobFinishedRequest report;
     uint64_t seq = 0;  // tells a late acknowledgement from one for a newer run of the job

@@ -45,8 +45,12 @@ std::vector<uint64_t> ListJobDirs(const std::string& spool) {
 std::string EncodeResult(const JobResult& r) {
   std::string reason = r.reason;
   std::replace(reason.begin(), reason.end(), '\n', ' ');
+  std::string drain = r.drain_reason;
+  std::replace(drain.begin(), drain.end(), '\n', ' ');
   return "state=" + std::string(JobStateName(r.state)) + "\nexit_code=" + std::to_string(r.exit_code) +
-         "\nexit_signal=" + std::to_string(r.exit_signal) + "\nreason=" + reason + "\n";
+         "\nexit_signal=" + std::to_string(r.exit_signal) + "\nreason=" + reason +
+         "\ncpu_ms=" + std::to_string(r.cpu_ms) + "\nmax_rss_kb=" + std::to_string(r.max_rss_kb) +
+         "\ndrain_reason=" + drain + "\nrequeue=" + (r.requeue ? "1" : "0") + "\n";
 }
 
 Result<JobResult> DecodeResult(const std::string& text) {
@@ -71,6 +75,14 @@ Result<JobResult> DecodeResult(const std::string& text) {
         r.exit_signal = std::stoi(value);
       } else if (key == "reason") {
         r.reason = value;
+      } else if (key == "cpu_ms") {
+        r.cpu_ms = std::stoull(value);
+      } else if (key == "max_rss_kb") {
+        r.max_rss_kb = std::stoull(value);
+      } else if (key == "drain_reason") {
+        r.drain_reason = value;
+      } else if (key == "requeue") {
+        r.requeue = value == "1";
       }
     } catch (const std::exception&) {
       return Status::InvalidArgument("malformed result line: " + line);

@@ -27,6 +27,12 @@ struct JobResult {
   int32_t exit_code = 0;
   int32_t exit_signal = 0;
   std::string reason;
+  // Usage (cgroup, else getrusage of stepd's children); 0 = not measured.
+  uint64_t cpu_ms = 0;
+  uint64_t max_rss_kb = 0;
+  // The node, not the job, failed (prolog, epilog, cgroup setup): drain it with this reason.
+  std::string drain_reason;
+  bool requeue = false;  // the job never started: run it again elsewhere
 };
 
 std::string EncodeResult(const JobResult& result);

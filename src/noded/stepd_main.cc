@@ -22,20 +22,18 @@
 #include "common/filename_pattern.h"
 #include "drover/v1/drover.pb.h"
 #include "noded/batch_env.h"
+#include "noded/job_confinement.h"
 #include "noded/process_tree.h"
 #include "noded/spool.h"
+#include "noded/stepd_options.h"
 
 namespace {
 
 using drover::JobState;
+using drover::noded::EndCause;
+using drover::noded::JobConfinement;
 using drover::noded::JobResult;
-
-struct Options {
-  std::string job_dir;
-  std::string spool;
-  std::string node;
-  int kill_wait_s = 10;
-};
+using Options = drover::noded::StepdOptions;
 
 [[noreturn]] void ChildFail(const std::string& what) {
   const std::string msg = "drover-stepd: " + what + ": " + std::strerror(errno) + "\n";
@@ -50,8 +48,12 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   return path;
 }
 
-// Runs in the forked child: becomes the user, sets up I/O, executes the script.
-[[noreturn]] void RunScript(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
+// Runs in the forked child: waits until stepd has put it in the job's cgroup (a byte on
+// `go`; EOF means stepd gave up), becomes the user, sets up I/O, executes the script.
+[[noreturn]] void RunScript(const Options& opt, const drover::v1::LaunchJobRequest& launch, int go) {
+  char byte = 0;
+  if (read(go, &byte, 1) != 1) _exit(127);
+  close(go);
   setsid();
   sigset_t all;
   sigemptyset(&all);
@@ -114,20 +116,23 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
 }
 
 // Sends SIGTERM to the job, waits up to kill_wait for it to go, then SIGKILLs whatever is left
-// until nothing is: cancel and timeout must never leave a process behind.
-void TerminateAll(pid_t task, int kill_wait_s) {
+// until nothing is: cancel and timeout must never leave a process behind. The job's processes
+// are stepd's descendants (subreaper) and, with cgroups, the cgroup's members.
+void TerminateAll(pid_t task, int kill_wait_s, JobConfinement& confinement) {
   kill(-task, SIGTERM);
   drover::noded::SignalDescendants(getpid(), SIGTERM);
+  confinement.Signal(SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kill_wait_s);
   while (std::chrono::steady_clock::now() < deadline) {
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
-    if (drover::noded::Descendants(getpid()).empty()) return;
+    if (drover::noded::Descendants(getpid()).empty() && confinement.Empty()) return;
     usleep(50'000);
   }
+  confinement.KillAll();
   for (int round = 0; round < 100; ++round) {
     kill(-task, SIGKILL);
-    if (drover::noded::SignalDescendants(getpid(), SIGKILL) == 0) break;
+    if (drover::noded::SignalDescendants(getpid(), SIGKILL) + confinement.Signal(SIGKILL) == 0) break;
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
     usleep(10'000);
@@ -144,88 +149,84 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   sigprocmask(SIG_BLOCK, &mask, nullptr);
 
   (void)drover::noded::WriteFileAtomic(opt.job_dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600);
+  const auto record = [&](const JobResult& r) {
+    auto s = drover::noded::WriteFileAtomic(opt.job_dir + "/result", drover::noded::EncodeResult(r), 0600);
+    if (!s.ok()) std::cerr << "drover-stepd: " << s.message() << std::endl;
+    return s.ok() ? 0 : 1;
+  };
+  JobConfinement confinement(opt, launch, drover::noded::MakeCgroupManager(opt));
+  if (auto failed = confinement.Prepare()) return record(*failed);
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) {
+    confinement.RemoveCgroup();
+    return record(drover::noded::NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
+  }
   const pid_t task = fork();
   if (task < 0) {
-    JobResult r{JobState::kFailed, 1, 0, std::string("fork failed: ") + std::strerror(errno)};
-    (void)drover::noded::WriteFileAtomic(opt.job_dir + "/result", drover::noded::EncodeResult(r), 0600);
-    return 1;
+    confinement.RemoveCgroup();
+    return record(drover::noded::NodeFailureResult(std::string("fork failed: ") + std::strerror(errno)));
   }
-  if (task == 0) RunScript(opt, launch);
+  if (task == 0) {
+    close(go[1]);
+    RunScript(opt, launch, go[0]);
+  }
+  close(go[0]);
+  if (auto s = confinement.Adopt(task); !s.ok()) {
+    close(go[1]);  // the task reads EOF and exits before running anything
+    waitpid(task, nullptr, 0);
+    confinement.RemoveCgroup();
+    return record(drover::noded::NodeFailureResult("cannot put the job in its cgroup on " + opt.node + ": " + s.message()));
+  }
+  (void)!write(go[1], "g", 1);
+  close(go[1]);
   (void)drover::noded::WriteFileAtomic(opt.job_dir + "/task.pid", std::to_string(task) + "\n", 0600);
 
   const auto start = std::chrono::steady_clock::now();
   const bool limited = launch.time_limit_minutes() != 0;
   const auto deadline = start + std::chrono::minutes(launch.time_limit_minutes());
-  JobResult result;
-  bool ended_by_us = false;
+  EndCause cause = EndCause::kExited;
   int status = 0;
   for (;;) {
     timespec tick{0, 200'000'000};
     siginfo_t info;
     const int sig = sigtimedwait(&mask, &info, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
-      result = {JobState::kCancelled, 0, SIGTERM, "cancelled"};
-      ended_by_us = true;
-      TerminateAll(task, opt.kill_wait_s);
+      cause = EndCause::kCancelled;
+      TerminateAll(task, static_cast<int>(opt.kill_wait_s), confinement);
       break;
     }
     if (limited && std::chrono::steady_clock::now() >= deadline) {
-      result = {JobState::kTimeout, 0, SIGTERM, "time limit reached"};
-      ended_by_us = true;
-      TerminateAll(task, opt.kill_wait_s);
+      cause = EndCause::kTimeout;
+      TerminateAll(task, static_cast<int>(opt.kill_wait_s), confinement);
       break;
     }
     pid_t p;
     bool done = false;
-    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (p == task) done = true;
+    int st = 0;
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (p == task) {  // orphans reaped in the same pass must not overwrite its status
+        done = true;
+        status = st;
+      }
     }
     if (done) break;
   }
-  if (!ended_by_us) {
-    if (WIFEXITED(status)) {
-      const int code = WEXITSTATUS(status);
-      result = {code == 0 ? JobState::kCompleted : JobState::kFailed, code, 0, ""};
-      if (code == 127) result.reason = "the batch script could not be started (see its error file)";
-    } else if (WIFSIGNALED(status)) {
-      result = {JobState::kFailed, 0, WTERMSIG(status), "killed by signal"};
-    }
-    // The script is over; anything it left running goes with it, as in Slurm.
-    TerminateAll(task, 0);
-  }
-  if (auto s = drover::noded::WriteFileAtomic(opt.job_dir + "/result",
-                                              drover::noded::EncodeResult(result), 0600);
-      !s.ok()) {
-    std::cerr << "drover-stepd: " << s.message() << std::endl;
-    return 1;
-  }
-  return 0;
+  // The script is over; anything it left running goes with it, as in Slurm.
+  if (cause == EndCause::kExited) TerminateAll(task, 0, confinement);
+  return record(confinement.Finish(cause, status));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--node" && i + 1 < argc) {
-      opt.node = argv[++i];
-    } else if (a == "--kill-wait" && i + 1 < argc) {
-      opt.kill_wait_s = std::atoi(argv[++i]);
-    } else if (a == "--spool" && i + 1 < argc) {
-      opt.spool = argv[++i];
-    } else if (opt.job_dir.empty() && !a.empty() && a[0] != '-') {
-      opt.job_dir = a;
-    } else {
-      std::cerr << "usage: drover-stepd --node NAME --spool DIR [--kill-wait SECONDS] JOBDIR\n"
-                   "  (started by drover-noded; not meant to be run by hand)\n";
-      return 2;
-    }
-  }
-  if (opt.job_dir.empty() || opt.node.empty() || opt.spool.empty()) {
-    std::cerr << "drover-stepd: --node, --spool and JOBDIR are required\n";
+  auto parsed = drover::noded::ParseStepdArgs(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::cerr << "drover-stepd: " << parsed.status().message()
+              << "\nusage: drover-stepd --node NAME --spool DIR [--kill-wait SECONDS] [cgroup, prolog options] JOBDIR\n"
+                 "  (started by drover-noded; not meant to be run by hand)\n";
     return 2;
   }
+  const Options& opt = *parsed;
   auto data = drover::noded::ReadWholeFile(opt.job_dir + "/launch.pb");
   drover::v1::LaunchJobRequest launch;
   if (!data.ok() || !launch.ParseFromString(*data)) {

@@ -478,7 +478,7 @@ TEST(ConfigTest, WrongShapesAreErrors) {
   EXPECT_EQ(ErrorOf("- a\n- b\n"),
             "test.yaml:1:1: document: expected a mapping with keys cluster, controller, state_dir, "
             "spool_dir, log_dir, auth_socket, key_file, tls, timeouts, credentials, limits, "
-            "scheduling, kinds, nodes, partitions, got a list");
+            "scheduling, kinds, nodes, partitions, cgroups, prolog, epilog, prolog_timeout, got a list");
   EXPECT_EQ(ErrorOf("controller: {host: c}\nscheduling: {allow_root_jobs: maybe}\n"),
             "test.yaml:2:31: scheduling.allow_root_jobs: expected true or false, got \"maybe\"");
   EXPECT_EQ(ErrorOf("controller: {host: c}\nstate_dir:\n"),
@@ -622,6 +622,56 @@ TEST(ConfigTest, FindersOnAHandBuiltConfig) {
   EXPECT_EQ(c.DefaultPartition()->name, "a");
   c.partitions[1].is_default = true;
   EXPECT_EQ(c.DefaultPartition()->name, "b");
+}
+
+}  // namespace
+}  // namespace drover
+
+namespace drover {
+namespace {
+
+TEST(ConfigCgroupsTest, DefaultsConfineWithCgroupsAndRunNoScripts) {
+  Config c = Parse("controller: {host: c}\n");
+  EXPECT_TRUE(c.cgroups_enabled);
+  EXPECT_EQ(c.cgroup_root, "");
+  EXPECT_EQ(c.cgroup_parent, "drover");
+  EXPECT_EQ(c.cgroup_pids_limit, 0u);
+  EXPECT_EQ(c.prolog, "");
+  EXPECT_EQ(c.epilog, "");
+  EXPECT_EQ(c.prolog_timeout_s, 60u);
+}
+
+TEST(ConfigCgroupsTest, ReadsCgroupsPrologAndEpilog) {
+  Config c = Parse(
+      "controller: {host: c}\n"
+      "cgroups: {enabled: false, root: /sys/fs/cgroup, parent: drover/test-1, pids_limit: 512}\n"
+      "prolog: /etc/drover/prolog.sh\n"
+      "epilog: /etc/drover/epilog.sh\n"
+      "prolog_timeout: 120\n");
+  EXPECT_FALSE(c.cgroups_enabled);
+  EXPECT_EQ(c.cgroup_root, "/sys/fs/cgroup");
+  EXPECT_EQ(c.cgroup_parent, "drover/test-1");
+  EXPECT_EQ(c.cgroup_pids_limit, 512u);
+  EXPECT_EQ(c.prolog, "/etc/drover/prolog.sh");
+  EXPECT_EQ(c.epilog, "/etc/drover/epilog.sh");
+  EXPECT_EQ(c.prolog_timeout_s, 120u);
+}
+
+TEST(ConfigCgroupsTest, BadValuesNameFileLineAndColumn) {
+  EXPECT_EQ(ErrorOf("controller: {host: c}\nprolog: scripts/prolog.sh\n"),
+            "test.yaml:2:9: prolog: expected an absolute path to a script, or \"\" for none, got \"scripts/prolog.sh\"");
+  EXPECT_EQ(ErrorOf("controller: {host: c}\nepilog: [a]\n"),
+            "test.yaml:2:9: epilog: expected an absolute path to a script, or \"\" for none, got a list");
+  EXPECT_NE(ErrorOf("controller: {host: c}\nprolog_timeout: 0\n").find("test.yaml:2:17: prolog_timeout: expected"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {parent: ../escape}\n").find("test.yaml:2:19: cgroups.parent: expected a relative cgroup path"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {parent: /abs}\n").find("cgroups.parent: expected"), std::string::npos);
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {root: rel}\n").find("test.yaml:2:17: cgroups.root: expected an absolute path"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {enable: true}\n").find("test.yaml:2:"), std::string::npos);
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {pids_limit: many}\n").find("cgroups.pids_limit: expected a number of processes"),
+            std::string::npos);
 }
 
 }  // namespace

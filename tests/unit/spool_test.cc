@@ -64,7 +64,8 @@ TEST_F(SpoolResultTest, NewlineInReasonBecomesSpace) {
 // The encoded form is the documented key=value lines.
 TEST_F(SpoolResultTest, EncodedFormIsKeyValueLines) {
   EXPECT_EQ(EncodeResult(Make(JobState::kTimeout, 0, 15, "TimeLimit")),
-            "state=TIMEOUT\nexit_code=0\nexit_signal=15\nreason=TimeLimit\n");
+            "state=TIMEOUT\nexit_code=0\nexit_signal=15\nreason=TimeLimit\ncpu_ms=0\nmax_rss_kb=0\n"
+            "drain_reason=\nrequeue=0\n");
 }
 
 // A result without a state line is rejected.
