@@ -37,21 +37,55 @@ done
 
 export PATH=$BIN:$PATH
 unset DROVER_CONF DROVER_LOCAL_DIR
+HOSTS=(node3 node1 node2 node4)
+WORKERS=(node1 node2 node4)
+
+# teardown SFX DIR: removes what the run with suffix SFX and directory DIR made. Every process
+# in its namespaces was started by that run (daemons, stepds, jobs, clients).
+teardown() {
+  local sfx=$1 dir=$2 n
+  for n in "${HOSTS[@]}" sw; do
+    n=drv$sfx-$n
+    [ -e "/run/netns/$n" ] || continue
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      [ -z "$(ip netns pids "$n" 2>/dev/null)" ] && break
+      ip netns pids "$n" | xargs -r kill -9 2>/dev/null || true
+      sleep 0.2
+    done
+  done
+  if mountpoint -q "$dir/state"; then umount "$dir/state" 2>/dev/null || umount -l "$dir/state" || true; fi
+  for n in "${HOSTS[@]}" sw; do
+    if [ -e "/run/netns/drv$sfx-$n" ]; then ip netns del "drv$sfx-$n" 2>/dev/null || true; fi
+  done
+  rm -rf "$dir"
+}
+
+# A run killed outright (SIGKILL, a ctest timeout) cannot clean up: the next run does, for
+# every run whose owner process is gone.
+sweep_stale() {
+  local d pid sfx
+  for d in /tmp/drover-cl.*; do
+    [ -f "$d/owner" ] || continue
+    read -r pid sfx < "$d/owner" || continue
+    [ -e "/proc/$pid" ] && continue
+    echo "removing what an interrupted cluster test left behind: $d (namespaces drv$sfx-*)" >&2
+    teardown "$sfx" "$d"
+  done
+}
+sweep_stale
+
+# Per-run suffix for namespace names: the PID is unique among live runs; the random part
+# keeps a name left by a killed run from blocking a new run that got the same PID.
+SFX=$(printf '%xx%02x' $$ $((RANDOM % 256)))
+NET=10.231.$(($$ % 200 + 20))
+declare -A IP=([node3]=$NET.3 [node1]=$NET.1 [node2]=$NET.2 [node4]=$NET.4)
+SW=drv$SFX-sw
 TMP=$(mktemp -d /tmp/drover-cl.XXXXXX)
+echo "$$ $SFX" > "$TMP/owner"
 chmod 755 "$TMP"
 SHARED=$TMP/shared
 mkdir -p "$SHARED" "$TMP/state" "$TMP/spool" "$TMP/run"
 chmod 1777 "$SHARED"
-
-HOSTS=(node3 node1 node2 node4)
-WORKERS=(node1 node2 node4)
-# Per-run suffix for namespace names: the PID is unique among live runs; the random part
-# keeps a name left by a killed run (cleanup could not run after SIGKILL) from blocking a new
-# run that got the same PID.
-SFX=$(printf '%x%02x' $$ $((RANDOM % 256)))
-NET=10.231.$(($$ % 200 + 20))
-declare -A IP=([node3]=$NET.3 [node1]=$NET.1 [node2]=$NET.2 [node4]=$NET.4)
-SW=drv$SFX-sw
 
 ns() { echo "drv$SFX-$1"; }
 conf() { echo "$TMP/hosts/$1/drover.yaml"; }
@@ -71,23 +105,8 @@ cleanup() {
   fi
   # Background clients of the test script first, so that nothing starts new work.
   jobs -p | xargs -r kill -9 2>/dev/null || true
-  # Every process in our namespaces was started by this run: daemons, stepds, jobs, clients.
-  local n
-  for n in "${HOSTS[@]}" sw; do
-    n=drv$SFX-$n
-    [ -e "/run/netns/$n" ] || continue
-    for _ in 1 2 3 4 5; do
-      [ -z "$(ip netns pids "$n" 2>/dev/null)" ] && break
-      ip netns pids "$n" | xargs -r kill -9 2>/dev/null || true
-      sleep 0.2
-    done
-  done
+  teardown "$SFX" "$TMP"
   wait 2>/dev/null || true
-  if mountpoint -q "$TMP/state"; then umount "$TMP/state" 2>/dev/null || umount -l "$TMP/state" || true; fi
-  for n in "${HOSTS[@]}" sw; do
-    [ -e "/run/netns/drv$SFX-$n" ] && ip netns del "drv$SFX-$n" 2>/dev/null
-  done
-  rm -rf "$TMP"
   exit $rc
 }
 trap cleanup EXIT INT TERM
