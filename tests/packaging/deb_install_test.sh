@@ -38,8 +38,8 @@ pass "cpack made drover-common, -ctld, -noded and -client"
 
 # 2. A fresh Debian 12 root with the libraries they depend on.
 mapfile -t deps < <(deb_depends "${debs[@]}")
-base=$(debian_base "${deps[@]}")
-make_debian_root "$ROOT" "$base"
+lower=$(debian_base "${deps[@]}")
+make_debian_root "$ROOT" "$lower"
 grep -q 'VERSION_CODENAME=bookworm' "$ROOT/etc/os-release" || fail "the root is not Debian 12"
 grep -q '^drover:' "$ROOT/etc/passwd" && fail "the fresh root already has a drover user"
 mkdir -p "$ROOT/tmp/debs" && cp "${debs[@]}" "$ROOT/tmp/debs/"
