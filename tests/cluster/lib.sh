@@ -11,6 +11,9 @@
 # anyway, from the PID). Every host shares the file system, as NFS would on the real board:
 # $TMP/shared is the common working directory, and jobs' output files land there.
 #
+# Job cgroups go under drover-cl/SUFFIX/HOST in each hierarchy, so that runs in parallel (whose
+# nodes all have the same names and job ids) never meet, and are removed at the end.
+#
 # Per host, under $TMP/hosts/HOST: drover.yaml (its copy of the cluster's config; the copies
 # are identical, as on real hosts, so the controller sees no config mismatch), run/ (the host's
 # own /run: every process of the host runs in a mount namespace where it is bind-mounted on
@@ -57,7 +60,18 @@ teardown() {
   for n in "${HOSTS[@]}" sw; do
     if [ -e "/run/netns/drv$sfx-$n" ]; then ip netns del "drv$sfx-$n" 2>/dev/null || true; fi
   done
+  remove_cgroups "drover-cl/$sfx"
   rm -rf "$dir"
+}
+
+# remove_cgroups PARENT: every job cgroup under PARENT (<hierarchy>/PARENT/<node>/job_<id>), in
+# every hierarchy, deepest first; then drover-cl itself if no other run uses it.
+remove_cgroups() {
+  local top
+  find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$1" 2>/dev/null | while read -r top; do
+    find "$top" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    rmdir "$(dirname "$top")" 2>/dev/null || true
+  done
 }
 
 # A run killed outright (SIGKILL, a ctest timeout) cannot clean up: the next run does, for
@@ -178,6 +192,7 @@ key_file: $TMP/keys/cluster.key
 tls: {ca: $TMP/keys/tls/ca.crt, cert: $TMP/keys/tls/%n.crt, key: $TMP/keys/tls/%n.key}
 timeouts: {heartbeat_interval: 1, node_timeout: ${NODE_TIMEOUT:-5}, kill_wait: 2}
 scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}
+cgroups: {parent: drover-cl/$SFX}
 nodes:
   - {names: node1, address: ${IP[node1]}, cpus: 2, memory: 1G}
   - {names: node2, address: ${IP[node2]}, cpus: 2, memory: 1G}

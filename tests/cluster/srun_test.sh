@@ -2,7 +2,7 @@
 # Scenario 1, srun part: `srun -N3 hostname` from the controller's host prints the three
 # workers' hostnames, and srun steps inside a three-node batch job run on every node.
 source "$(dirname "$0")/lib.sh"
-srun --help >/dev/null 2>&1 || skip "srun is not built yet"
+[ -x "$BIN/srun" ] && "$BIN/srun" --help >/dev/null 2>&1 || skip "srun is not built yet (no $BIN/srun)"
 cluster_up
 cd "$SHARED"
 
