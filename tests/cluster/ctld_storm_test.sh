@@ -50,6 +50,6 @@ for id in "${running[@]}"; do
 done
 pass "the jobs running when ctld died finished and are recorded COMPLETED"
 wait_until 300 queue_empty
-bad=$(on node3 sacct -n -X -P -a -S 0 -o JobIDRaw,JobName,State | grep '|storm-' | grep -v '|COMPLETED$' || true)
+bad=$(on node3 sacct -n -X -P -a -S 0 -o JobIDRaw,JobName,State,Reason | grep '|storm-' | grep -v '|COMPLETED|' || true)
 [ -z "$bad" ] || fail "storm jobs that did not complete: $(echo "$bad" | head -5 | paste -sd' ')"
 pass "every stored storm job ran and completed"
