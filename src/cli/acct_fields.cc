@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/job_fields.h"
+#include "common/hostlist.h"
 #include "common/job.h"
 
 namespace drover::cli {
@@ -156,10 +157,47 @@ std::vector<std::vector<std::string>> AcctRows(const v1::JobInfo& job, const std
                                                int64_t now, bool cancelled_by_uid) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> steps{""};
-  if (job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING) steps.push_back("batch");
+  // An interactive allocation (srun, salloc) has no batch step.
+  if (job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING && !job.spec().interactive()) {
+    steps.push_back("batch");
+  }
   for (const auto& step : steps) {
     std::vector<std::string> row;
     for (const auto& f : fields) row.push_back(Value(job, f.name, step, now, cancelled_by_uid));
+    rows.push_back(std::move(row));
+  }
+  // srun steps: <id>.<n>, seen as a job of their own (their nodes, times, state, exit code).
+  for (const auto& s : job.steps()) {
+    v1::JobInfo view = job;
+    view.clear_steps();
+    view.set_state(s.state());
+    view.set_start_time(s.start_time());
+    view.set_end_time(s.end_time());
+    view.set_exit_code(s.exit_code());
+    view.set_exit_signal(s.exit_signal());
+    view.set_node_list(s.node_list());
+    view.set_cpus(s.cpus());
+    view.set_reason(s.reason());
+    view.clear_allocation();
+    auto names = ExpandHostlist(s.node_list());
+    for (const auto& n : names.ok() ? *names : std::vector<std::string>{}) view.add_allocation()->set_node(n);
+    const std::string id = std::to_string(s.step_id());
+    std::vector<std::string> row;
+    for (const auto& f : fields) {
+      if (f.name == "JobName") {
+        row.push_back(s.name());
+      } else if (f.name == "NodeList") {
+        row.push_back(s.node_list());
+      } else if (f.name == "NNodes" || f.name == "AllocNodes") {
+        row.push_back(std::to_string(view.allocation_size()));
+      } else if (f.name == "AllocCPUS" || f.name == "NCPUS" || f.name == "ReqCPUS") {
+        row.push_back(std::to_string(s.cpus()));
+      } else if (f.name == "State") {
+        row.push_back(StateName(view, cancelled_by_uid && s.state() == v1::JOB_STATE_CANCELLED));
+      } else {
+        row.push_back(Value(view, f.name, id, now, cancelled_by_uid));
+      }
+    }
     rows.push_back(std::move(row));
   }
   return rows;

@@ -23,6 +23,8 @@ int RunScontrol(const Args& args);
 int RunControl(const Args& args);                          // drover control
 int RunKeygen(const Args& args);
 int RunLocal(const Args& args);                            // drover local ...
+int RunSrun(const std::string& prog, const Args& args);    // srun, drover run
+int RunSalloc(const std::string& prog, const Args& args);  // salloc, drover alloc
 
 // Parses argv for a CLI11 app the way CLI11 wants it (reversed copy).
 std::vector<std::string> Reversed(const Args& args);

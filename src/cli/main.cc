@@ -14,6 +14,8 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  submit   submit a batch script (like sbatch)\n"
+    "  run      run a command on the cluster now, as a job step (like srun)\n"
+    "  alloc    hold an allocation while a shell or command runs (like salloc)\n"
     "  queue    show pending and running jobs (like squeue)\n"
     "  info     show nodes and partitions (like sinfo)\n"
     "  cancel   cancel jobs (like scancel)\n"
@@ -22,8 +24,8 @@ const char* kUsage =
     "  keygen   make the cluster key, CA and host certificates\n"
     "  local    run a whole cluster on this machine (up, down, status, kill, start)\n"
     "\n"
-    "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, squeue,\n"
-    "sinfo, scancel, sacct and scontrol are the same program and behave as Slurm's do.\n";
+    "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, srun, salloc,\n"
+    "squeue, sinfo, scancel, sacct and scontrol are the same program and behave as Slurm's do.\n";
 
 std::string Basename(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   const std::string self = Basename(argc > 0 ? argv[0] : "drover");
   Args args(argv + 1, argv + argc);
   if (self == "sbatch") return RunSubmit("sbatch", args);
+  if (self == "srun") return RunSrun("srun", args);
+  if (self == "salloc") return RunSalloc("salloc", args);
   if (self == "squeue") return RunSqueue(args);
   if (self == "sinfo") return RunSinfo(args);
   if (self == "scancel") return RunScancel(args);
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   Args rest(args.begin() + 1, args.end());
   if (command == "submit") return RunSubmit("drover submit", rest);
+  if (command == "run") return RunSrun("drover run", rest);
+  if (command == "alloc") return RunSalloc("drover alloc", rest);
   if (command == "queue") return RunQueue(rest);
   if (command == "info") return RunInfo(rest);
   if (command == "cancel") return RunCancel(rest);
@@ -64,6 +70,8 @@ int main(int argc, char** argv) {
   if (command == "local") return RunLocal(rest);
   // The Slurm names also work as subcommands: `drover sbatch ...`.
   if (command == "sbatch") return RunSubmit("sbatch", rest);
+  if (command == "srun") return RunSrun("srun", rest);
+  if (command == "salloc") return RunSalloc("salloc", rest);
   if (command == "squeue") return RunSqueue(rest);
   if (command == "sinfo") return RunSinfo(rest);
   if (command == "scancel") return RunScancel(rest);

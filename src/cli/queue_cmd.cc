@@ -100,7 +100,7 @@ int RunSqueue(const Args& args) {
   app.set_help_flag("--help", "print this help");
   QueueFilter f;
   std::string format;
-  bool noheader = false, json = false, all = false, me = false, long_format = false;
+  bool noheader = false, json = false, all = false, me = false, long_format = false, steps = false;
   int iterate = 0;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
@@ -112,6 +112,7 @@ int RunSqueue(const Args& args) {
   app.add_option("-i,--iterate", iterate, "repeat every N seconds");
   app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
   app.add_flag("-l,--long", long_format, "long format");
+  app.add_flag("-s,--steps", steps, "list running job steps (srun) instead of jobs");
   app.add_flag("--me", me, "only my jobs");
   app.add_flag("--json", json, "print JSON");
   app.add_option("--config", config, "drover configuration file");
@@ -127,6 +128,7 @@ int RunSqueue(const Args& args) {
     const char* user = getenv("USER");
     f.users = user ? user : std::to_string(getuid());
   }
+  if (format.empty() && steps) format = "%.15i %.8j %.9P %.8u %.9M %N";
   if (format.empty()) {
     format = long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R" : kSqueueDefaultFormat;
   }
@@ -144,10 +146,32 @@ int RunSqueue(const Args& args) {
     if (json) {
       std::cout << ToJson(*jobs);
     } else {
-      if (!noheader) std::cout << RenderLine(tokens, SqueueHeader) << "\n";
+      if (!noheader) {
+        std::cout << RenderLine(tokens, [&](char c) { return steps && c == 'i' ? std::string("STEPID") : SqueueHeader(c); })
+                  << "\n";
+      }
       const int64_t now = time(nullptr);
       for (const auto& job : jobs->jobs()) {
-        std::cout << RenderLine(tokens, [&](char c) { return SqueueField(job, c, now); }) << "\n";
+        if (!steps) {
+          std::cout << RenderLine(tokens, [&](char c) { return SqueueField(job, c, now); }) << "\n";
+          continue;
+        }
+        // A running step seen as a job of its own: its id N.M, name, start and nodes.
+        for (const auto& step : job.steps()) {
+          if (step.state() != v1::JOB_STATE_RUNNING) continue;
+          v1::JobInfo view = job;
+          view.clear_steps();
+          view.mutable_spec()->set_name(step.name());
+          view.set_start_time(step.start_time());
+          view.set_node_list(step.node_list());
+          view.set_cpus(step.cpus());
+          const std::string id = JobIdText(job) + "." + std::to_string(step.step_id());
+          std::cout << RenderLine(tokens, [&](char c) {
+            if (c == 'i' || c == 'A') return id;
+            if (c == 'N') return step.node_list();
+            return SqueueField(view, c, now);
+          }) << "\n";
+        }
       }
     }
     std::cout.flush();

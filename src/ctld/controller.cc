@@ -5,6 +5,7 @@
 #include "common/hostlist.h"
 #include "common/units.h"
 #include "ctld/sched/priority.h"
+#include "ctld/step_layout.h"
 
 namespace drover::ctld {
 namespace {
@@ -148,7 +149,7 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
         "jobs may not run as root on this cluster (scheduling.allow_root_jobs is false); submit "
         "as an ordinary user");
   }
-  if (spec.script().empty()) return Status::InvalidArgument("the batch script is empty");
+  if (spec.script().empty() && !spec.interactive()) return Status::InvalidArgument("the batch script is empty");
   if (spec.script().size() > kMaxScriptBytes) {
     return Status::InvalidArgument("the batch script is " + std::to_string(spec.script().size()) +
                                    " bytes; the limit is " + std::to_string(kMaxScriptBytes));
@@ -330,10 +331,13 @@ void Controller::CancelOne(JobRecord& job, int32_t signal, const Identity& who, 
   // Running: the node delivers the signal. A cancel shows as CANCELLED at once; the cores
   // stay allocated until the node confirms every process is gone.
   actions->push_back({job.allocation.front().node, id, signal});
+  // Steps run on every node of the job; the batch stepd on the first one only.
+  for (size_t i = 1; i < job.allocation.size(); ++i) actions->push_back({job.allocation[i].node, id, signal});
   if (signal == 0) {
     FinishJob(job, JobState::kCancelled, "None");
     job.requeue_pending = false;
     MarkDirty(id);
+    ReleaseIfIdle(job);
   }
 }
 
@@ -422,6 +426,8 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
     FinishJob(job, final_state, reason.empty() ? "None" : reason);
   }
   ReleaseResources(job);
+  // Steps do not outlive their job (they run under stepds of their own).
+  SignalSteps(job, 0);
   return Status::Ok();
 }
 
@@ -623,7 +629,8 @@ std::vector<LaunchAction> Controller::Schedule() {
     job.holds_resources = true;
     MarkDirty(job.id);
     Allocate(job.allocation);
-    launches.push_back({job.allocation.front().node, MakeLaunch(job)});
+    // An interactive allocation has no batch script: its steps come from srun / salloc.
+    if (!job.spec.interactive()) launches.push_back({job.allocation.front().node, MakeLaunch(job)});
   }
   return launches;
 }
@@ -786,9 +793,23 @@ void Controller::Tick() {
                                          [&](const auto& a) { return a.node == name; });
       if (!uses_node || !job.holds_resources) continue;
       if (!IsFinished(job.state)) FinishJob(job, JobState::kNodeFail, "NodeDown");
+      EndSteps(job, JobState::kNodeFail, "NodeDown");
+      SignalSteps(job, 0);
       ReleaseResources(job);
       MarkDirty(id);
     }
+  }
+  // Interactive jobs have no stepd of their own to enforce the time limit.
+  for (auto& [id, job] : jobs_) {
+    if (!job.spec.interactive() || job.state != JobState::kRunning ||
+        job.time_limit_minutes == kUnlimitedMinutes) {
+      continue;
+    }
+    if (Now() < job.start_time + int64_t{job.time_limit_minutes} * 60) continue;
+    FinishJob(job, JobState::kTimeout, "TimeLimit");
+    SignalSteps(job, 0);
+    ReleaseIfIdle(job);
+    MarkDirty(id);
   }
   // After a restart, running jobs that no node has reported within the grace period are lost.
   if (grace_until_ != MonotonicTime{} && now >= grace_until_) {
@@ -964,6 +985,7 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
     if (job.array_max_running) pending += "%" + std::to_string(job.array_max_running);
     out->set_array_pending(pending);
   }
+  for (const auto& step : job.steps) *out->add_steps() = step;
 }
 
 void Controller::FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out) {
@@ -1003,6 +1025,8 @@ v1::StoredJob Controller::ToStored(const JobRecord& job) {
   if (job.array_task_id) s.set_array_task_id(*job.array_task_id);
   if (job.array_remaining) s.set_array_remaining(job.array_remaining->Ranges());
   s.set_dependency_never(job.dependency_never);
+  for (const auto& step : job.steps) *s.add_steps() = step;
+  s.set_next_step_id(job.next_step_id);
   return s;
 }
 
@@ -1041,6 +1065,8 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
     job.array_remaining = remaining.ok() ? std::move(*remaining) : IndexSet();
   }
   job.dependency_never = s.dependency_never();
+  job.steps.assign(s.steps().begin(), s.steps().end());
+  job.next_step_id = s.next_step_id();
   // Checked at submission; a record that no longer parses keeps what it has.
   (void)ParseJobExtras(job);
   return job;
@@ -1083,7 +1109,8 @@ void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
           if (nodes_.count(a.node)) known.push_back(a);
         }
         Allocate(known);
-        job.confirmed = false;
+        // No node reports an interactive job (it has no batch stepd); its steps report.
+        job.confirmed = job.spec.interactive();
       }
       jobs_[job.id] = std::move(job);
     }
@@ -1216,6 +1243,234 @@ v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
     spec->set_stderr_pattern(ExpandArrayPattern(spec->stderr_pattern(), job.array_job_id, *job.array_task_id));
   }
   return launch;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+v1::StepInfo* Controller::FindStep(JobRecord& job, uint32_t step_id) {
+  for (auto& step : job.steps) {
+    if (step.step_id() == step_id) return &step;
+  }
+  return nullptr;
+}
+
+void Controller::ReleaseIfIdle(JobRecord& job) {
+  if (!job.spec.interactive() || !IsFinished(job.state)) return;
+  if (std::any_of(job.steps.begin(), job.steps.end(), StepRunning)) return;
+  ReleaseResources(job);
+  MarkDirty(job.id);
+}
+
+void Controller::SignalSteps(JobRecord& job, int32_t signal) {
+  std::set<std::string> nodes;
+  for (const auto& step : job.steps) nodes.insert(step.nodes_running().begin(), step.nodes_running().end());
+  for (const auto& node : nodes) signals_.push_back({node, job.id, signal});
+}
+
+void Controller::EndSteps(JobRecord& job, JobState state, const std::string& reason) {
+  for (auto& step : job.steps) {
+    if (!StepRunning(step)) continue;
+    step.clear_nodes_running();
+    step.set_state(ToProto(state));
+    step.set_reason(reason);
+    step.set_end_time(Now());
+  }
+}
+
+std::vector<SignalAction> Controller::TakeSignals() {
+  std::vector<SignalAction> out;
+  out.swap(signals_);
+  return out;
+}
+
+Result<StepLaunch> Controller::CreateStep(const v1::CreateStepRequest& request, const Identity& who,
+                                          const std::string& io_key) {
+  const uint64_t id = request.job_id();
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || !it->second.durable || it->second.IsArrayRemainder()) {
+    return Status::NotFound("Invalid job id specified: job " + std::to_string(id) + " is not known");
+  }
+  JobRecord& job = it->second;
+  if (who.uid != 0 && who.uid != job.owner.uid) {
+    return Status::PermissionDenied("Access/permission denied: job " + std::to_string(id) +
+                                    " belongs to " + job.owner.user);
+  }
+  StepLaunch out;
+  if (job.state == JobState::kPending) {
+    out.response.set_pending(true);
+    out.response.set_job_id(id);
+    return out;
+  }
+  if (job.state != JobState::kRunning || !job.holds_resources || job.requeue_pending) {
+    return Status::InvalidArgument("Job/step already completing or completed: job " + std::to_string(id) +
+                                   " is " + std::string(JobStateName(job.state)));
+  }
+  const auto& spec = request.spec();
+  if (spec.argv_size() == 0 || spec.argv(0).empty()) return Status::InvalidArgument("no command to run");
+  for (const auto& a : spec.argv()) {
+    if (a.find('\0') != std::string::npos) return Status::InvalidArgument("an argument contains a NUL byte");
+  }
+  if (spec.name().size() > kMaxNameBytes || HasControlCharacters(spec.name())) {
+    return Status::InvalidArgument("the step name is too long or has control characters");
+  }
+  std::vector<StepLayoutNode> nodes;
+  for (const auto& a : job.allocation) nodes.push_back({a.node, static_cast<uint32_t>(a.core_ids.size())});
+  StepRequest req;
+  req.nodes = spec.nodes();
+  req.nodes_soft = spec.nodes_from_env();
+  req.ntasks = spec.ntasks();
+  req.cpus_per_task = spec.cpus_per_task();
+  req.ntasks_per_node = spec.ntasks_per_node();
+  req.nodelist.assign(spec.nodelist().begin(), spec.nodelist().end());
+  auto layout = LayOutStep(nodes, req);
+  if (!layout.ok()) return layout.status();
+
+  const uint32_t step_id = job.next_step_id++;
+  const uint32_t cpt = std::max<uint32_t>(spec.cpus_per_task(), 1);
+  std::vector<std::string> names;
+  uint32_t ntasks = 0;
+  std::vector<v1::StepNode> step_nodes;
+  for (const auto& p : *layout) {
+    names.push_back(p.node);
+    ntasks += static_cast<uint32_t>(p.task_ids.size());
+    v1::StepNode n;
+    n.set_node(p.node);
+    const NodeConfig* nc = config_.FindNode(p.node);
+    n.set_address(nc ? nc->address : p.node);
+    for (uint32_t t : p.task_ids) n.add_task_ids(t);
+    n.set_cpus(p.cpus);
+    step_nodes.push_back(std::move(n));
+  }
+  const std::string node_list = CompressHostlist(names);
+  v1::StepInfo info;
+  info.set_step_id(step_id);
+  std::string name = spec.name();
+  if (name.empty()) {
+    name = spec.argv(0).substr(spec.argv(0).rfind('/') + 1);
+    if (name.size() > kMaxNameBytes || HasControlCharacters(name)) name = "step";
+  }
+  info.set_name(name);
+  info.set_state(v1::JOB_STATE_RUNNING);
+  info.set_start_time(Now());
+  info.set_node_list(node_list);
+  info.set_ntasks(ntasks);
+  info.set_cpus(ntasks * cpt);
+  for (const auto& n : names) info.add_nodes_running(n);
+  job.steps.push_back(info);
+  MarkDirty(id);
+
+  v1::LaunchJobRequest job_launch = MakeLaunch(job);
+  job_launch.mutable_spec()->clear_script();
+  job_launch.mutable_spec()->clear_environment();
+  const int64_t deadline = job.time_limit_minutes == kUnlimitedMinutes
+                               ? 0
+                               : job.start_time + int64_t{job.time_limit_minutes} * 60;
+  for (const auto& n : step_nodes) {
+    LaunchStepAction a;
+    a.node = n.node();
+    auto& r = a.request;
+    r.set_job_id(id);
+    r.set_step_id(step_id);
+    *r.mutable_spec() = spec;
+    r.mutable_spec()->set_name(name);
+    r.set_uid(job.owner.uid);
+    r.set_gid(job.owner.gid);
+    for (uint32_t g : job.owner.groups) r.add_groups(g);
+    r.set_user(job.owner.user);
+    r.set_io_key(io_key);
+    for (const auto& m : step_nodes) *r.add_layout() = m;
+    r.set_node_list(node_list);
+    *r.mutable_job() = job_launch;
+    r.set_deadline(deadline);
+    out.launches.push_back(std::move(a));
+  }
+  auto& resp = out.response;
+  resp.set_job_id(id);
+  resp.set_step_id(step_id);
+  resp.set_io_key(io_key);
+  for (const auto& n : step_nodes) *resp.add_nodes() = n;
+  resp.set_node_list(node_list);
+  resp.set_ntasks(ntasks);
+  return out;
+}
+
+void Controller::StepLaunchFailed(uint64_t job_id, uint32_t step_id, const std::string& node,
+                                  const Status& why) {
+  v1::StepFinishedRequest r;
+  r.set_job_id(job_id);
+  r.set_step_id(step_id);
+  r.set_node(node);
+  r.set_state(v1::JOB_STATE_FAILED);
+  r.set_exit_code(1);
+  r.set_reason("launch failed on " + node + ": " + why.message());
+  (void)StepFinished(r);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  if (v1::StepInfo* step = FindStep(it->second, step_id)) {
+    for (const auto& n : step->nodes_running()) signals_.push_back({n, job_id, 0});
+  }
+}
+
+Status Controller::StepFinished(const v1::StepFinishedRequest& request) {
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end()) return Status::Ok();  // already forgotten
+  JobRecord& job = it->second;
+  v1::StepInfo* step = FindStep(job, request.step_id());
+  if (step == nullptr) return Status::Ok();
+  auto* running = step->mutable_nodes_running();
+  auto pos = std::find(running->begin(), running->end(), request.node());
+  if (pos == running->end()) return Status::Ok();  // a repeated report
+  running->erase(pos);
+  MarkDirty(job.id);
+  step->set_exit_code(std::max(step->exit_code(), request.exit_code()));
+  if (request.exit_signal() != 0 && step->exit_signal() == 0) step->set_exit_signal(request.exit_signal());
+  const v1::JobState reported = request.state() == v1::JOB_STATE_UNSPECIFIED ? v1::JOB_STATE_FAILED : request.state();
+  if (step->state() == v1::JOB_STATE_RUNNING || step->state() == v1::JOB_STATE_COMPLETED) {
+    step->set_state(reported);
+  }
+  if (!request.reason().empty() && step->reason().empty()) step->set_reason(request.reason());
+  if (!StepRunning(*step)) {
+    step->set_end_time(Now());
+    if (step->state() == v1::JOB_STATE_RUNNING) step->set_state(v1::JOB_STATE_COMPLETED);
+  }
+  // srun's own allocation ends with its step, also when srun died without saying so.
+  if (job.spec.interactive() && job.spec.end_with_steps() && job.state == JobState::kRunning &&
+      std::none_of(job.steps.begin(), job.steps.end(), StepRunning)) {
+    job.exit_code = step->exit_code();
+    job.exit_signal = step->exit_signal();
+    const bool ok = step->state() == v1::JOB_STATE_COMPLETED;
+    FinishJob(job, ok ? JobState::kCompleted : JobState::kFailed, ok ? "None" : "NonZeroExitCode");
+  }
+  ReleaseIfIdle(job);
+  return Status::Ok();
+}
+
+Status Controller::CompleteJob(const v1::CompleteJobRequest& request, const Identity& who) {
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(request.job_id()) + " is not known");
+  JobRecord& job = it->second;
+  if (who.uid != 0 && who.uid != job.owner.uid) {
+    return Status::PermissionDenied("Access/permission denied: job " + std::to_string(job.id) +
+                                    " belongs to " + job.owner.user);
+  }
+  if (!job.spec.interactive()) {
+    return Status::InvalidArgument("job " + std::to_string(job.id) + " is a batch job: it ends with its script");
+  }
+  MarkDirty(job.id);
+  if (job.state == JobState::kPending) {
+    FinishJob(job, JobState::kCancelled, "None");
+    return Status::Ok();
+  }
+  if (!IsFinished(job.state)) {
+    job.exit_code = request.exit_code();
+    job.exit_signal = request.exit_signal();
+    const bool ok = request.exit_code() == 0 && request.exit_signal() == 0;
+    FinishJob(job, ok ? JobState::kCompleted : JobState::kFailed, ok ? "None" : "NonZeroExitCode");
+  }
+  SignalSteps(job, 0);
+  ReleaseIfIdle(job);
+  return Status::Ok();
 }
 
 }  // namespace drover::ctld

@@ -80,6 +80,11 @@ struct JobRecord {
   // `scheduling.kill_invalid_depend` setting.
   bool dependency_never = false;
 
+  // Job steps (srun), by step id. A step is running while some of its nodes have not reported
+  // its end (`nodes_running`).
+  std::vector<v1::StepInfo> steps;
+  uint32_t next_step_id = 0;
+
   bool IsArrayRemainder() const { return array_remaining.has_value(); }
 };
 
@@ -108,6 +113,18 @@ struct SignalAction {
   std::string node;
   uint64_t job_id = 0;
   int32_t signal = 0;  // 0 = cancel
+};
+
+struct LaunchStepAction {
+  std::string node;
+  v1::LaunchStepRequest request;
+};
+
+// A step the controller created: the reply for srun (ports filled in by the server once every
+// node answered) and the launches to send.
+struct StepLaunch {
+  v1::CreateStepResponse response;  // pending = true: the job has not started yet
+  std::vector<LaunchStepAction> launches;
 };
 
 class Controller {
@@ -158,6 +175,20 @@ class Controller {
   void Restore(const StoredState& state, std::chrono::seconds grace);
 
   static void FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out);
+
+  // Steps. CreateStep lays a step out on a running job's nodes (owner or root); for a pending
+  // job it answers `pending`. `io_key` is the step's random I/O key.
+  Result<StepLaunch> CreateStep(const v1::CreateStepRequest& request, const Identity& who,
+                                const std::string& io_key);
+  // A node could not start its part of a step: the step fails; its other nodes are told to
+  // end theirs (TakeSignals).
+  void StepLaunchFailed(uint64_t job_id, uint32_t step_id, const std::string& node, const Status& why);
+  // A node (already authenticated as `request.node()`) reports its part of a step ended.
+  Status StepFinished(const v1::StepFinishedRequest& request);
+  // srun / salloc ends its interactive allocation (owner or root).
+  Status CompleteJob(const v1::CompleteJobRequest& request, const Identity& who);
+  // Signals the controller decided on its own (steps left behind by a finished job).
+  std::vector<SignalAction> TakeSignals();
 
   // The last pass's priority breakdown of every pending job (sprio's view).
   const std::vector<sched::PriorityExplanation>& priorities() const { return priorities_; }
@@ -210,6 +241,12 @@ class Controller {
   };
   TargetIndex BuildTargetIndex() const;
   uint32_t RunningElements(uint64_t array_id) const;
+  // Interactive jobs keep their CPUs until their last step is over.
+  void ReleaseIfIdle(JobRecord& job);
+  void SignalSteps(JobRecord& job, int32_t signal);
+  v1::StepInfo* FindStep(JobRecord& job, uint32_t step_id);
+  static bool StepRunning(const v1::StepInfo& step) { return step.nodes_running_size() > 0; }
+  void EndSteps(JobRecord& job, JobState state, const std::string& reason);
 
   Config config_;
   const Clock& clock_;
@@ -231,6 +268,7 @@ class Controller {
     uint32_t remainder = 0;  // indices that were cancelled without starting (array records)
   };
   std::unordered_map<uint64_t, FinalState> finished_;
+  std::vector<SignalAction> signals_;
 };
 
 }  // namespace drover::ctld

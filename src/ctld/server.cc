@@ -1,6 +1,7 @@
 #include "ctld/server.h"
 
 #include <grp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <pwd.h>
@@ -95,6 +96,7 @@ void CtldServer::ArmTimer() {
     if (ec) return;
     controller_.Tick();
     PruneAccounting();
+    ServeStepWaiters();
     CommitThen([](const Status& s) {
       if (!s.ok()) spdlog::error("could not save job state changes: {}", s.message());
     });
@@ -304,6 +306,41 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       AddKindUsage(reply.mutable_query_nodes_response());
       break;
     }
+    case v1::Body::kCreateStep: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      StepWaiter w;
+      w.job_id = body->create_step().job_id();
+      w.request = std::move(request);
+      w.respond = std::move(respond);
+      w.who = *who;
+      TryCreateStep(std::move(w), true);
+      return;
+    }
+    case v1::Body::kStepFinished: {
+      const auto& r = body->step_finished();
+      if (Status s = node_check(r.node()); !s.ok()) return fail(s);
+      if (Status s = controller_.StepFinished(r); !s.ok()) return fail(s);
+      spdlog::info("step {}.{} ended on {}: exit {} signal {}", r.job_id(), r.step_id(), r.node(),
+                   r.exit_code(), r.exit_signal());
+      CommitThen([this, request, respond](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, s));
+        respond(MakeReply(request, AckBody()));
+        RequestSchedule();
+      });
+      return;
+    }
+    case v1::Body::kCompleteJob: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      if (Status s = controller_.CompleteJob(body->complete_job(), *who); !s.ok()) return fail(s);
+      CommitThen([this, request, respond](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, s));
+        respond(MakeReply(request, AckBody()));
+        RequestSchedule();
+      });
+      return;
+    }
     default:
       return fail(Status::Unsupported("drover-ctld does not serve this request type"));
   }
@@ -343,9 +380,9 @@ void CtldServer::RequestSchedule() {
   asio::post(io_, [this] {
     schedule_pending_ = false;
     auto launches = controller_.Schedule();
-    if (launches.empty()) return;
     // A job is launched only once its start is on disk, so a restart never starts it twice.
     CommitThen([this, launches](const Status& s) {
+      ServeStepWaiters();
       for (const auto& launch : launches) {
         if (s.ok()) {
           Launch(launch);
@@ -359,6 +396,7 @@ void CtldServer::RequestSchedule() {
 }
 
 void CtldServer::CommitThen(std::function<void(Status)> then) {
+  for (const auto& a : controller_.TakeSignals()) Signal(a);
   StoreBatch batch = controller_.TakeBatch();
   if (batch.jobs.empty() && batch.next_job_id == 0) {
     then(Status::Ok());
@@ -408,6 +446,104 @@ void CtldServer::Signal(const SignalAction& action) {
                    result.status().message());
     }
   });
+}
+
+// A CreateStep for a pending job is held (up to its wait, at most 25 s so that the CLI's call
+// timeout never fires) and answered once the job runs, or `pending` so that srun asks again.
+void CtldServer::TryCreateStep(StepWaiter waiter, bool may_wait) {
+  std::string key(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    waiter.respond(MakeErrorReply(waiter.request, Status::Internal("no random bytes for the step's I/O key")));
+    return;
+  }
+  auto body = ParseBody(waiter.request);
+  auto launch = controller_.CreateStep(body->create_step(), waiter.who, key);
+  if (!launch.ok()) {
+    waiter.respond(MakeErrorReply(waiter.request, launch.status()));
+    return;
+  }
+  if (launch->response.pending()) {
+    const uint32_t wait_ms = std::min<uint32_t>(body->create_step().wait_ms(), 25'000);
+    if (may_wait && wait_ms > 0) {
+      waiter.deadline = clock_.MonotonicNow() + std::chrono::milliseconds(wait_ms);
+      step_waiters_.push_back(std::move(waiter));
+      return;
+    }
+    v1::Body reply;
+    *reply.mutable_create_step_response() = launch->response;
+    waiter.respond(MakeReply(waiter.request, reply));
+    return;
+  }
+  StartStep(std::move(*launch), waiter.request, std::move(waiter.respond));
+}
+
+void CtldServer::ServeStepWaiters() {
+  if (step_waiters_.empty()) return;
+  const MonotonicTime now = clock_.MonotonicNow();
+  std::vector<StepWaiter> ready;
+  for (auto it = step_waiters_.begin(); it != step_waiters_.end();) {
+    const JobRecord* job = controller_.FindJob(it->job_id);
+    if (job == nullptr || job->state != JobState::kPending || now >= it->deadline) {
+      ready.push_back(std::move(*it));
+      it = step_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& w : ready) TryCreateStep(std::move(w), false);
+}
+
+void CtldServer::StartStep(StepLaunch launch, const v1::Envelope& request, RpcResponder respond) {
+  struct Pending {
+    v1::CreateStepResponse response;
+    size_t remaining = 0;
+    Status failure;
+    v1::Envelope request;
+    RpcResponder respond;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->response = std::move(launch.response);
+  pending->remaining = launch.launches.size();
+  pending->request = request;
+  pending->respond = std::move(respond);
+  const uint64_t job_id = pending->response.job_id();
+  const uint32_t step_id = pending->response.step_id();
+  spdlog::info("starting step {}.{} on {}", job_id, step_id, pending->response.node_list());
+  // The step's record is saved alongside; its launch does not wait for the commit (a step
+  // lost at a controller restart is only missing from sacct).
+  CommitThen([job_id, step_id](const Status& s) {
+    if (!s.ok()) spdlog::error("step {}.{} not saved: {}", job_id, step_id, s.message());
+  });
+  for (auto& a : launch.launches) {
+    v1::Body body;
+    *body.mutable_launch_step() = std::move(a.request);
+    const std::string node = a.node;
+    ClientFor(node)->Call(MakeEnvelope(body), [this, pending, node, job_id, step_id](Result<v1::Envelope> response) {
+      auto result = BodyOrError(response);
+      if (!result.ok() || !result->has_launch_step_response()) {
+        Status why = result.ok() ? Status::Internal("unexpected reply to launch_step") : result.status();
+        spdlog::warn("launch of step {}.{} on {} failed: {}", job_id, step_id, node, why.message());
+        if (pending->failure.ok()) pending->failure = Status(why.code(), "cannot start the step on " + node + ": " + why.message());
+        controller_.StepLaunchFailed(job_id, step_id, node, why);
+        CommitThen([](const Status&) {});
+      } else {
+        for (auto& n : *pending->response.mutable_nodes()) {
+          if (n.node() == node) n.set_port(result->launch_step_response().port());
+        }
+      }
+      if (--pending->remaining > 0) return;
+      if (!pending->failure.ok()) {
+        // Nodes that did start their part are told to end it.
+        controller_.StepLaunchFailed(job_id, step_id, "", pending->failure);
+        CommitThen([](const Status&) {});
+        pending->respond(MakeErrorReply(pending->request, pending->failure));
+        return;
+      }
+      v1::Body reply;
+      *reply.mutable_create_step_response() = pending->response;
+      pending->respond(MakeReply(pending->request, reply));
+    });
+  }
 }
 
 }  // namespace drover::ctld

@@ -8,6 +8,7 @@
 
 #include <asio/steady_timer.hpp>
 #include <map>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,18 @@ class CtldServer {
   void ArmTimer();
   void PruneAccounting();
 
+  // Steps: a CreateStep for a pending job waits here until the job starts or its wait ends.
+  struct StepWaiter {
+    uint64_t job_id = 0;
+    v1::Envelope request;
+    RpcResponder respond;
+    Identity who;
+    MonotonicTime deadline{};
+  };
+  void TryCreateStep(StepWaiter waiter, bool may_wait);
+  void ServeStepWaiters();
+  void StartStep(StepLaunch launch, const v1::Envelope& request, RpcResponder respond);
+
   asio::io_context& io_;
   Controller& controller_;
   Store& store_;
@@ -58,6 +71,7 @@ class CtldServer {
   std::unique_ptr<AuthSocketServer> auth_;
   std::unique_ptr<asio::steady_timer> timer_;
   std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
+  std::vector<StepWaiter> step_waiters_;
   bool schedule_pending_ = false;
   MonotonicTime next_prune_{};
 };

@@ -134,6 +134,7 @@ Status NodeDaemon::Start() {
   }
   RecoverJobs();
   RemoveOrphanCgroups();
+  RecoverSteps();
   ArmPoll();
   Register();
   if (geteuid() != 0) {
@@ -211,6 +212,7 @@ void NodeDaemon::Register() {
     spdlog::info("registered with controller {}", config_.controller_host);
     HandleCancels(result->register_node_response().cancel_job_ids());
     for (const auto& [id, report] : unreported_) SendFinished(id);
+    ResendStepReports();
     ArmHeartbeat();
   });
 }
@@ -251,6 +253,7 @@ void NodeDaemon::Heartbeat() {
     }
     if (result->has_heartbeat_response()) HandleCancels(result->heartbeat_response().cancel_job_ids());
     for (const auto& [id, report] : unreported_) SendFinished(id);
+    ResendStepReports();
     ArmHeartbeat();
   });
 }
@@ -284,6 +287,13 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
     case v1::Body::kSignalJob:
       s = SignalJob(body->signal_job().job_id(), body->signal_job().signal());
       break;
+    case v1::Body::kLaunchStep: {
+      auto port = LaunchStep(body->launch_step());
+      if (!port.ok()) return respond(MakeErrorReply(request, port.status()));
+      v1::Body reply;
+      reply.mutable_launch_step_response()->set_port(*port);
+      return respond(MakeReply(request, reply));
+    }
     default:
       s = Status::Unsupported("drover-noded does not serve this request type");
   }
@@ -358,7 +368,9 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
 }
 
 Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal) {
+  const bool had_steps = SignalSteps(job_id, signal);
   auto it = jobs_.find(job_id);
+  if (it == jobs_.end() && had_steps) return Status::Ok();
   if (it == jobs_.end()) {
     if (unreported_.count(job_id)) return Status::Ok();  // already over
     return Status::NotFound("job " + std::to_string(job_id) + " is not running on " + options_.node_name);
@@ -386,6 +398,7 @@ void NodeDaemon::WaitChildren() {
 }
 
 void NodeDaemon::Reap(pid_t pid, int status) {
+  if (ReapStep(pid, status)) return;
   for (auto& [id, job] : jobs_) {
     if (job.stepd == pid) {
       const std::string why = "drover-stepd ended without a result (status " + std::to_string(status) + ")";
@@ -405,6 +418,7 @@ void NodeDaemon::ArmPoll() {
       if (!job.is_child && !ProcessAlive(job.stepd)) ended.push_back(id);
     }
     for (uint64_t id : ended) JobEnded(id, "drover-stepd ended without a result");
+    PollSteps();
     ArmPoll();
   });
 }

@@ -64,6 +64,19 @@ class NodeDaemon {
   void HandleCancels(const google::protobuf::RepeatedField<uint64_t>& ids);
   v1::Envelope Request(const v1::Body& body) const;
 
+  // Job steps (node_steps.cc): one stepd per step on this node, in <spool>/steps/<job>.<step>.
+  using StepKey = std::pair<uint64_t, uint32_t>;
+  Result<uint16_t> LaunchStep(const v1::LaunchStepRequest& launch);
+  // Signals (0 = ends) every step of `job_id` here; false if there is none.
+  bool SignalSteps(uint64_t job_id, int32_t signal);
+  void RecoverSteps();
+  bool ReapStep(pid_t pid, int status);
+  void PollSteps();
+  void StepEnded(StepKey key, const std::string& fallback_reason);
+  void SendStepFinished(StepKey key);
+  void ResendStepReports();
+  std::string StepDir(StepKey key) const;
+
   asio::io_context& io_;
   Config config_;
   NodeDaemonOptions options_;
@@ -79,6 +92,13 @@ class NodeDaemon {
   std::map<uint64_t, RunningJob> jobs_;
   std::unique_ptr<CgroupManager> cgroups_;  // null: none usable
   std::string cgroups_text_;                // reported at registration
+  std::map<StepKey, RunningJob> steps_;
+  struct StepReport {
+    v1::StepFinishedRequest report;
+    bool sending = false;
+  };
+  std::map<StepKey, StepReport> unreported_steps_;
+
   struct Unreported {
     v1::JobFinishedRequest report;
     uint64_t seq = 0;  // tells a late acknowledgement from one for a newer run of the job

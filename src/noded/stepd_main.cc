@@ -26,6 +26,7 @@
 #include "noded/process_tree.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
+#include "noded/step_supervisor.h"
 
 namespace {
 
@@ -219,6 +220,8 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One stepd per job step and node (srun); see step_supervisor.h.
+  if (argc > 1 && std::string(argv[1]) == "--step") return drover::noded::RunStepMode(argc, argv);
   auto parsed = drover::noded::ParseStepdArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
     std::cerr << "drover-stepd: " << parsed.status().message()

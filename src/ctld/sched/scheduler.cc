@@ -352,6 +352,17 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
       return Status::InvalidArgument("no node in partition " + pn + " has feature " + f);
     }
   }
+  // A job that may spread (srun -n8 with no -N) is feasible if some node count in its range
+  // fits; the messages below describe the smallest one.
+  for (uint32_t n = range->min + 1; n <= range->max && n <= range->min + 64; ++n) {
+    Result<JobShape> wider = MakeShape(job, n, kinds, options.default_mem_per_cpu_mb);
+    if (!wider.ok()) continue;
+    uint32_t fit = 0;
+    for (const auto& node : state.nodes()) {
+      if (!Contains(job.exclude, node.node->name) && StaticFit(node, *wider, job)) ++fit;
+    }
+    if (fit >= n) return Status::Ok();
+  }
   Result<JobShape> shape = MakeShape(job, range->min, kinds, options.default_mem_per_cpu_mb);
   if (!shape.ok()) {
     std::vector<std::string> names;
