@@ -135,13 +135,12 @@ class StepSupervisor {
     auto stream = std::make_shared<SslStream>(io_, *tls_);
     acceptor_.async_accept(stream->lowest_layer(), [this, stream](const asio::error_code& ec) {
       if (ec || attached_ || finished_) return;
+      // Keep accepting: a connection that never completes its attach must not keep srun out.
+      Accept();
       asio::error_code ignored;
       stream->lowest_layer().set_option(tcp::no_delay(true), ignored);
       stream->async_handshake(asio::ssl::stream_base::server, [this, stream](const asio::error_code& hec) {
-        if (hec) {
-          Accept();
-          return;
-        }
+        if (hec || attached_) return;
         ReadAttach(stream, std::make_shared<FrameDecoder>(kMaxFrame), std::make_shared<std::string>(kReadChunk, '\0'));
       });
     });
@@ -150,16 +149,10 @@ class StepSupervisor {
   void ReadAttach(std::shared_ptr<SslStream> stream, std::shared_ptr<FrameDecoder> dec,
                   std::shared_ptr<std::string> buf) {
     stream->async_read_some(asio::buffer(*buf), [this, stream, dec, buf](const asio::error_code& ec, size_t n) {
-      if (ec || finished_) {
-        Accept();
-        return;
-      }
+      if (ec || finished_ || attached_) return;
       dec->Feed(std::string_view(buf->data(), n));
       auto frame = dec->Next();
-      if (!frame.ok()) {
-        Accept();
-        return;
-      }
+      if (!frame.ok()) return;
       if (!frame->has_value()) {
         ReadAttach(stream, dec, buf);
         return;
@@ -172,10 +165,9 @@ class StepSupervisor {
       auto out = std::make_shared<std::string>(EncodeFrame(reply));
       if (!s.ok()) {
         std::cerr << "drover-stepd: refused an attach: " << s.message() << std::endl;
-        asio::async_write(*stream, asio::buffer(*out), [this, stream, out](const asio::error_code&, size_t) {
+        asio::async_write(*stream, asio::buffer(*out), [stream, out](const asio::error_code&, size_t) {
           asio::error_code ignored;
           stream->lowest_layer().close(ignored);
-          Accept();
         });
         return;
       }
@@ -712,7 +704,11 @@ class StepSupervisor {
   int Finish(JobState state, int code, int sig, const std::string& reason) {
     if (result_written_) return exit_status_;
     result_written_ = true;
-    JobResult r{state, code, sig, reason};
+    JobResult r;
+    r.state = state;
+    r.exit_code = code;
+    r.exit_signal = sig;
+    r.reason = reason;
     if (auto s = WriteFileAtomic(opt_.dir + "/result", EncodeResult(r), 0600); !s.ok()) {
       std::cerr << "drover-stepd: " << s.message() << std::endl;
       exit_status_ = 1;
@@ -794,7 +790,11 @@ int RunStepMode(int argc, char** argv) {
   (void)WriteFileAtomic(opt.dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600);
   auto fail = [&](const std::string& why) {
     std::cerr << "drover-stepd: " << why << std::endl;
-    (void)WriteFileAtomic(opt.dir + "/result", EncodeResult(JobResult{JobState::kFailed, 1, 0, why}), 0600);
+    JobResult r;
+    r.state = JobState::kFailed;
+    r.exit_code = 1;
+    r.reason = why;
+    (void)WriteFileAtomic(opt.dir + "/result", EncodeResult(r), 0600);
     return 1;
   };
   auto data = ReadWholeFile(opt.dir + "/launch.pb");

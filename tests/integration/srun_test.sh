@@ -52,3 +52,13 @@ if is_root; then
   [ "$out" = $'nobody\n/tmp' ] || fail "task identity/cwd: '$out'"
   pass "tasks run as the calling user, in its working directory"
 fi
+
+# salloc holds an allocation while its command runs; srun inside makes steps of it.
+out=$(salloc -N2 sh -c 'srun printenv SLURMD_NODENAME | sort | tr "\n" " "; echo "job=$SLURM_JOB_ID nodes=$SLURM_JOB_NODELIST"' 2>"$TMP/salloc.err")
+[[ "$out" =~ ^node1\ node2\ job=([0-9]+)\ nodes=node\[1-2\]$ ]] || fail "salloc printed '$out' ($(cat "$TMP/salloc.err"))"
+id=${BASH_REMATCH[1]}
+grep -q "^salloc: Granted job allocation $id$" "$TMP/salloc.err" || fail "salloc stderr: $(cat "$TMP/salloc.err")"
+[ "$(job_state "$id")" = COMPLETED ] || fail "salloc's job ended $(job_state "$id")"
+steps_done() { [ "$(sacct -j "$id" -P -n -o JobID,State | tr '\n' ' ')" = "$id|COMPLETED $id.0|COMPLETED " ]; }
+wait_until 10 steps_done
+pass "salloc: srun inside runs a step ($id.0) of the allocation, which ends with the command"

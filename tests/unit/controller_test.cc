@@ -1047,5 +1047,104 @@ TEST_F(ControllerTest, Singleton) {
   EXPECT_EQ(launches[0].request.job_id(), b);
 }
 
+// ---- job steps (srun) ---------------------------------------------------------------------
+
+v1::CreateStepRequest StepRequest(uint64_t job, uint32_t nodes, uint32_t ntasks = 0) {
+  v1::CreateStepRequest r;
+  r.set_job_id(job);
+  r.mutable_spec()->add_argv("/bin/hostname");
+  r.mutable_spec()->set_nodes(nodes);
+  r.mutable_spec()->set_ntasks(ntasks);
+  r.mutable_spec()->set_work_dir("/home/alice");
+  return r;
+}
+
+v1::StepFinishedRequest StepEnd(uint64_t job, uint32_t step, const std::string& node, int32_t code = 0) {
+  v1::StepFinishedRequest r;
+  r.set_job_id(job);
+  r.set_step_id(step);
+  r.set_node(node);
+  r.set_state(code == 0 ? v1::JOB_STATE_COMPLETED : v1::JOB_STATE_FAILED);
+  r.set_exit_code(code);
+  return r;
+}
+
+// srun outside a job: an interactive allocation with no batch launch, a step laid out on its
+// nodes, and the allocation's end with its last step.
+TEST_F(ControllerTest, InteractiveAllocationRunsStepsAndEndsWithThem) {
+  v1::JobSpec spec = Spec();
+  spec.clear_script();
+  spec.set_interactive(true);
+  spec.set_end_with_steps(true);
+  spec.set_min_nodes(2);
+  spec.set_max_nodes(2);
+  const uint64_t id = SubmitOk(spec);
+  auto pending = ctl().CreateStep(StepRequest(id, 2), Alice(), std::string(32, 'k'));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->response.pending());
+  ASSERT_TRUE(Register("node1").ok());
+  ASSERT_TRUE(Register("node2").ok());
+  EXPECT_TRUE(Schedule().empty());  // no batch script to launch
+  EXPECT_EQ(State(id), JobState::kRunning);
+
+  EXPECT_EQ(ctl().CreateStep(StepRequest(id, 2), Bob(), "k").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(ctl().CreateStep(StepRequest(id, 3), Alice(), "k").ok());  // more nodes than the job
+  auto step = ctl().CreateStep(StepRequest(id, 2), Alice(), std::string(32, 'k'));
+  ASSERT_TRUE(step.ok()) << step.status().message();
+  EXPECT_FALSE(step->response.pending());
+  EXPECT_EQ(step->response.step_id(), 0u);
+  ASSERT_EQ(step->launches.size(), 2u);
+  EXPECT_EQ(step->launches[0].request.layout_size(), 2);
+  EXPECT_EQ(step->launches[1].request.io_key(), std::string(32, 'k'));
+  EXPECT_EQ(step->response.nodes(1).task_ids(0), 1u);
+
+  ASSERT_TRUE(ctl().StepFinished(StepEnd(id, 0, "node1")).ok());
+  EXPECT_EQ(State(id), JobState::kRunning);  // node2 has not reported yet
+  ASSERT_TRUE(ctl().StepFinished(StepEnd(id, 0, "node2", 3)).ok());
+  EXPECT_EQ(State(id), JobState::kFailed);
+  EXPECT_EQ(ctl().FindJob(id)->exit_code, 3);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+  const auto& steps = ctl().FindJob(id)->steps;
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(steps[0].node_list(), "node[1-2]");
+  EXPECT_EQ(steps[0].name(), "hostname");
+}
+
+// salloc: CompleteJob ends the allocation; its CPUs stay until the running step is over.
+TEST_F(ControllerTest, CompleteJobKeepsCpusUntilStepsEnd) {
+  v1::JobSpec spec = Spec();
+  spec.clear_script();
+  spec.set_interactive(true);
+  const uint64_t id = SubmitOk(spec);
+  ASSERT_TRUE(Register("node1").ok());
+  Schedule();
+  ASSERT_TRUE(ctl().CreateStep(StepRequest(id, 1), Alice(), "k").ok());
+  v1::CompleteJobRequest done;
+  done.set_job_id(id);
+  EXPECT_EQ(ctl().CompleteJob(done, Bob()).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(ctl().CompleteJob(done, Alice()).ok());
+  EXPECT_EQ(State(id), JobState::kCompleted);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 1u);
+  const auto signals = ctl().TakeSignals();
+  ASSERT_EQ(signals.size(), 1u);  // the running step is told to end
+  EXPECT_EQ(signals[0].node, "node1");
+  ASSERT_TRUE(ctl().StepFinished(StepEnd(id, 0, "node1")).ok());
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+}
+
+// Steps of a batch job get ids 0, 1, ...; the batch job's end ends steps still running.
+TEST_F(ControllerTest, BatchJobStepsAndTheirEnd) {
+  const uint64_t id = StartJobOnNode1();
+  auto s0 = ctl().CreateStep(StepRequest(id, 1), Alice(), "k");
+  auto s1 = ctl().CreateStep(StepRequest(id, 1), Alice(), "k");
+  ASSERT_TRUE(s0.ok() && s1.ok());
+  EXPECT_EQ(s1->response.step_id(), 1u);
+  ASSERT_TRUE(ctl().StepFinished(StepEnd(id, 0, "node1")).ok());
+  ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
+  EXPECT_EQ(ctl().TakeSignals().size(), 1u);  // step 1 is still running on node1
+  EXPECT_FALSE(ctl().CreateStep(StepRequest(id, 1), Alice(), "k").ok());
+}
+
 }  // namespace
 }  // namespace drover::ctld
