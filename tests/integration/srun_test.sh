@@ -55,7 +55,7 @@ fi
 
 # salloc holds an allocation while its command runs; srun inside makes steps of it.
 out=$(salloc -N2 sh -c 'srun printenv SLURMD_NODENAME | sort | tr "\n" " "; echo "job=$SLURM_JOB_ID nodes=$SLURM_JOB_NODELIST"' 2>"$TMP/salloc.err")
-[[ "$out" =~ ^node1\ node2\ job=([0-9]+)\ nodes=node\[1-2\]$ ]] || fail "salloc printed '$out' ($(cat "$TMP/salloc.err"))"
+[[ "$out" =~ ^node[0-9]\ node[0-9]\ job=([0-9]+)\ nodes=node\[[0-9,-]+\]$ ]] || fail "salloc printed '$out' ($(cat "$TMP/salloc.err"))"
 id=${BASH_REMATCH[1]}
 grep -q "^salloc: Granted job allocation $id$" "$TMP/salloc.err" || fail "salloc stderr: $(cat "$TMP/salloc.err")"
 [ "$(job_state "$id")" = COMPLETED ] || fail "salloc's job ended $(job_state "$id")"
