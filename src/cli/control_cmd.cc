@@ -100,7 +100,9 @@ std::string KindsText(const v1::NodeInfo& n) {
 std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
   static const std::map<int, std::string> kStates = {{v1::NODE_STATE_IDLE, "IDLE"}, {v1::NODE_STATE_MIXED, "MIXED"},
                                                      {v1::NODE_STATE_ALLOCATED, "ALLOCATED"},
-                                                     {v1::NODE_STATE_DOWN, "DOWN"}, {v1::NODE_STATE_UNKNOWN, "UNKNOWN"}};
+                                                     {v1::NODE_STATE_DOWN, "DOWN"}, {v1::NODE_STATE_UNKNOWN, "UNKNOWN"},
+                                                     {v1::NODE_STATE_DRAINING, "MIXED+DRAIN"},
+                                                     {v1::NODE_STATE_DRAINED, "IDLE+DRAIN"}};
   std::string partitions;
   for (const auto& p : n.partitions()) partitions += (partitions.empty() ? "" : ",") + p;
   const std::string sep = one_line ? " " : "\n   ";

@@ -24,6 +24,8 @@ NodeState FromProto(v1::NodeState s) {
     case v1::NODE_STATE_MIXED: return NodeState::kMixed;
     case v1::NODE_STATE_ALLOCATED: return NodeState::kAllocated;
     case v1::NODE_STATE_DOWN: return NodeState::kDown;
+    case v1::NODE_STATE_DRAINING: return NodeState::kDraining;
+    case v1::NODE_STATE_DRAINED: return NodeState::kDrained;
     default: return NodeState::kUnknown;
   }
 }
@@ -90,7 +92,8 @@ std::string Field(const Group& g, char code) {
       uint64_t alloc = 0, idle = 0, other = 0, total = 0;
       for (const auto* n : g.nodes) {
         total += n->cpus();
-        if (n->state() == v1::NODE_STATE_DOWN || n->state() == v1::NODE_STATE_UNKNOWN) {
+        if (n->state() == v1::NODE_STATE_DOWN || n->state() == v1::NODE_STATE_UNKNOWN ||
+            n->state() == v1::NODE_STATE_DRAINED) {
           other += n->cpus();
         } else {
           alloc += n->alloc_cpus();

@@ -59,6 +59,8 @@ std::string_view NodeStateName(NodeState s) {
     case NodeState::kMixed: return "mixed";
     case NodeState::kAllocated: return "allocated";
     case NodeState::kDown: return "down";
+    case NodeState::kDraining: return "draining";
+    case NodeState::kDrained: return "drained";
   }
   return "unknown";
 }
@@ -70,6 +72,8 @@ std::string_view NodeStateCompact(NodeState s) {
     case NodeState::kMixed: return "mix";
     case NodeState::kAllocated: return "alloc";
     case NodeState::kDown: return "down";
+    case NodeState::kDraining: return "drng";
+    case NodeState::kDrained: return "drain";
   }
   return "unk";
 }

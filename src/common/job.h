@@ -27,6 +27,8 @@ enum class NodeState {
   kMixed,
   kAllocated,
   kDown,
+  kDraining,  // drained by the node's own failure (prolog, epilog, cgroup) with jobs still on it
+  kDrained,   // ... and none left: takes no jobs until its noded restarts
 };
 
 // "PENDING", "RUNNING", ... (sacct State, squeue %T, scontrol JobState=).

@@ -63,6 +63,8 @@ v1::NodeState ToProto(NodeState s) {
     case NodeState::kMixed: return v1::NODE_STATE_MIXED;
     case NodeState::kAllocated: return v1::NODE_STATE_ALLOCATED;
     case NodeState::kDown: return v1::NODE_STATE_DOWN;
+    case NodeState::kDraining: return v1::NODE_STATE_DRAINING;
+    case NodeState::kDrained: return v1::NODE_STATE_DRAINED;
   }
   return v1::NODE_STATE_UNSPECIFIED;
 }
@@ -128,6 +130,7 @@ uint32_t RequestedCpus(const v1::JobSpec& spec) {
 NodeState NodeRecord::State() const {
   if (down) return NodeState::kDown;
   if (!registered) return NodeState::kUnknown;
+  if (drained) return alloc_cpus == 0 ? NodeState::kDrained : NodeState::kDraining;
   if (alloc_cpus == 0) return NodeState::kIdle;
   if (alloc_cpus >= config.cpus) return NodeState::kAllocated;
   return NodeState::kMixed;
@@ -349,7 +352,10 @@ Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNode
   NodeRecord& node = it->second;
   node.registered = true;
   node.down = false;
-  node.reason.clear();
+  // A drain (the node failed a job: prolog, epilog, cgroup) outlasts reconnects; restarting
+  // noded, after fixing the cause, lifts it.
+  if (request.fresh_start()) node.drained = false;
+  if (!node.drained) node.reason.clear();
   node.last_seen = clock_.MonotonicNow();
   node.cgroups = request.cgroups();
   v1::RegisterNodeResponse response;
@@ -418,6 +424,22 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   job.exit_code = request.exit_code();
   job.exit_signal = request.exit_signal();
   if (request.has_usage()) job.usage = request.usage();
+  if (!request.drain_reason().empty()) {
+    NodeRecord& node = nodes_.at(request.node());
+    node.drained = true;
+    node.reason = request.drain_reason();
+  }
+  if (request.requeue() && !IsFinished(job.state)) {
+    // The node failed the job before it ran (prolog, cgroup): it runs again elsewhere.
+    ReleaseResources(job);
+    job.state = JobState::kPending;
+    job.reason = "launch failed requeued: " + request.reason();
+    job.allocation.clear();
+    job.start_time = job.end_time = 0;
+    job.exit_code = job.exit_signal = 0;
+    ++job.requeue_count;
+    return Status::Ok();
+  }
   if (!IsFinished(job.state)) {
     auto state = FromProto(request.state());
     const JobState final_state = state.value_or(JobState::kFailed);
@@ -475,7 +497,7 @@ sched::Snapshot Controller::BuildSnapshot(bool idle) const {
     const NodeRecord& n = nodes_.at(nc.name);
     sched::Node node;
     node.name = nc.name;
-    node.available = idle || (n.registered && !n.down);
+    node.available = idle || (n.registered && !n.down && !n.drained);
     // A config built in code may give only `cpus`, as `cpus: N` in YAML does.
     std::vector<CoreKindConfig> cores = nc.cores;
     if (cores.empty()) {

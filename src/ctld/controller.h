@@ -100,6 +100,7 @@ struct NodeRecord {
   double load = 0;
   uint64_t free_memory_mb = 0;
   std::string cgroups;  // as the node reported it at registration
+  bool drained = false;  // by a failure the node reported; `reason` says which
 
   NodeState State() const;
 };

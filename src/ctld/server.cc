@@ -368,7 +368,8 @@ void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
       usage->set_total(static_cast<uint32_t>(k->cpu_ids.size()));
       uint32_t free = 0;
       for (uint32_t id : k->cpu_ids) free += rec->used_cores.count(id) ? 0 : 1;
-      const bool usable = info.state() != v1::NODE_STATE_DOWN && info.state() != v1::NODE_STATE_UNKNOWN;
+      const bool usable = info.state() != v1::NODE_STATE_DOWN && info.state() != v1::NODE_STATE_UNKNOWN &&
+                          info.state() != v1::NODE_STATE_DRAINED && info.state() != v1::NODE_STATE_DRAINING;
       usage->set_free(usable ? free : 0);
     }
   }

@@ -197,6 +197,7 @@ void NodeDaemon::Register() {
   r->set_config_hash(config_.content_hash);
   r->set_version(kVersion);
   r->set_cgroups(cgroups_text_);
+  r->set_fresh_start(!registered_once_);
   for (const auto& [id, job] : jobs_) r->add_running_job_ids(id);
   ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
     registering_ = false;
@@ -208,6 +209,7 @@ void NodeDaemon::Register() {
       return;
     }
     registered_ = true;
+    registered_once_ = true;
     register_backoff_ms_ = 200;
     spdlog::info("registered with controller {}", config_.controller_host);
     HandleCancels(result->register_node_response().cancel_job_ids());

@@ -106,6 +106,7 @@ class NodeDaemon {
   std::map<uint64_t, Unreported> unreported_;
   uint64_t next_seq_ = 1;
   bool registered_ = false;
+  bool registered_once_ = false;  // by this process: the first registration lifts a drain
   bool registering_ = false;
   int register_backoff_ms_ = 200;
 };

@@ -322,6 +322,51 @@ TEST_F(ControllerTest, FailedJobGetsNonZeroExitCodeReason) {
   EXPECT_EQ(ctl().FindJob(id)->exit_code, 3);
 }
 
+// The node's usage figures are kept for sacct.
+TEST_F(ControllerTest, JobFinishedStoresUsage) {
+  const uint64_t id = StartJobOnNode1();
+  v1::JobFinishedRequest request;
+  request.set_job_id(id);
+  request.set_node("node1");
+  request.set_state(v1::JOB_STATE_OUT_OF_MEMORY);
+  request.mutable_usage()->set_total_cpu_ms(2500);
+  request.mutable_usage()->set_max_rss_kb(4096);
+  ASSERT_TRUE(ctl().JobFinished(request).ok());
+  EXPECT_EQ(State(id), JobState::kOutOfMemory);
+  EXPECT_EQ(ctl().FindJob(id)->usage.total_cpu_ms(), 2500u);
+  EXPECT_EQ(ctl().FindJob(id)->usage.max_rss_kb(), 4096u);
+}
+
+// A failing prolog: the node is drained with the reason, the job waits to run again, and only
+// a fresh noded (restarted after the fix) lifts the drain; a reconnect does not.
+TEST_F(ControllerTest, NodeFailureDrainsTheNodeAndRequeuesTheJob) {
+  const uint64_t id = StartJobOnNode1();
+  v1::JobFinishedRequest request;
+  request.set_job_id(id);
+  request.set_node("node1");
+  request.set_state(v1::JOB_STATE_FAILED);
+  request.set_reason("Prolog failed on node1: prolog /p exited with status 3");
+  request.set_drain_reason(request.reason());
+  request.set_requeue(true);
+  ASSERT_TRUE(ctl().JobFinished(request).ok());
+  EXPECT_EQ(State(id), JobState::kPending);
+  EXPECT_EQ(ctl().FindJob(id)->requeue_count, 1u);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kDrained);
+  EXPECT_EQ(NodeRec("node1").reason, request.reason());
+  EXPECT_TRUE(Schedule().empty());
+  ASSERT_TRUE(Register("node1").ok());
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kDrained);
+  EXPECT_TRUE(Schedule().empty());
+  v1::RegisterNodeRequest fresh;
+  fresh.set_name("node1");
+  fresh.set_fresh_start(true);
+  ASSERT_TRUE(ctl().RegisterNode(fresh).ok());
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kIdle);
+  EXPECT_EQ(Schedule().size(), 1u);
+  EXPECT_EQ(State(id), JobState::kRunning);
+}
+
 // Only the node that runs a job may report its end.
 TEST_F(ControllerTest, JobFinishedFromAnotherNodeIsPermissionDenied) {
   const uint64_t id = StartJobOnNode1();
