@@ -21,7 +21,7 @@
 
 #include "common/auth_socket.h"
 #include "common/config.h"
-#include "common/credential.h"
+#include "common/key_ring.h"
 #include "common/envelope.h"
 #include "common/keygen.h"
 #include "common/rpc.h"
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   }
   if (!GenerateClusterKeys({dir + "/keys", {"node3"}, 30, false}).ok()) return 1;
   Config config = MakeConfig(dir);
-  auto key = LoadClusterKey(config.key_file);
+  auto key = LoadKeyRing(config);
   TlsFiles files{config.tls_ca, dir + "/keys/tls/node3.crt", dir + "/keys/tls/node3.key"};
   auto server_tls = MakeServerTlsContext(files);
   auto client_tls = MakeClientTlsContext(files);

@@ -457,8 +457,8 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   DROVER_RETURN_IF_ERROR(ReadMap(
       root, root.Mark(), "",
       {"cluster", "controller", "state_dir", "spool_dir", "log_dir", "auth_socket", "key_file",
-       "tls", "timeouts", "credentials", "limits", "scheduling", "kinds", "nodes", "partitions",
-       "cgroups", "prolog", "epilog", "prolog_timeout"},
+       "next_key_file", "operators", "private_jobs", "tls", "timeouts", "credentials", "limits",
+       "scheduling", "kinds", "nodes", "partitions", "cgroups", "prolog", "epilog", "prolog_timeout"},
       top));
   const auto get = [&](const char* key) -> const Field* {
     auto it = top.find(key);
@@ -480,6 +480,14 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   for (const auto& [key, out] : paths) {
     if (const Field* f = get(key)) DROVER_RETURN_IF_ERROR(ReadString(*f, "a path", false, *out));
   }
+  if (const Field* f = get("next_key_file")) {
+    DROVER_RETURN_IF_ERROR(
+        ReadString(*f, "a path, or \"\" when no key rotation is under way", true, c.next_key_file));
+  }
+  if (const Field* f = get("operators")) {
+    DROVER_RETURN_IF_ERROR(ReadNameList(*f, "a user name", c.operators));
+  }
+  if (const Field* f = get("private_jobs")) DROVER_RETURN_IF_ERROR(ReadBool(*f, c.private_jobs));
   if (const Field* f = get("log_dir")) {
     DROVER_RETURN_IF_ERROR(ReadString(*f, "a directory path or \"\" for stderr", true, c.log_dir));
   }

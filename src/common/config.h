@@ -74,7 +74,13 @@ struct Config {
   std::string spool_dir = "/var/spool/drover/%n";  // %n = node name
   std::string log_dir;                              // empty = stderr
   std::string auth_socket = "/run/drover/auth.sock";
-  std::string key_file = "/etc/drover/cluster.key";
+  std::string key_file = "/etc/drover/cluster.key";       // signs; accepted
+  std::string next_key_file;                              // also accepted (key rotation)
+  // Users who, like root, may act on every job and on nodes (drain, resume).
+  std::vector<std::string> operators;
+  // Other users' jobs are left out of queue and accounting answers altogether (Slurm's
+  // PrivateData=jobs); when false they are listed without their private details.
+  bool private_jobs = false;
   std::string tls_ca = "/etc/drover/tls/ca.crt";
   std::string tls_cert = "/etc/drover/tls/%n.crt";  // %n = this host's name
   std::string tls_key = "/etc/drover/tls/%n.key";

@@ -1,8 +1,7 @@
 #include "common/credential.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "common/canonical_mac.h"
+
 #include <openssl/sha.h>
 #include <sys/stat.h>
 
@@ -24,59 +23,13 @@ constexpr size_t kMacBytes = 32;
 // change be misread as different field values.
 constexpr std::string_view kDomainTag = "drover-cred-v1";
 
-void AppendU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-}
-
-void AppendU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-}
-
-// Every field carries its length so that no two different credentials share an encoding
-// (e.g. host "ab" + nonce "c..." versus host "a" + nonce "bc...").
-void AppendBytesField(std::string& out, std::string_view bytes) {
-  AppendU32(out, static_cast<uint32_t>(bytes.size()));
-  out.append(bytes);
-}
-
-void AppendU32Field(std::string& out, uint32_t v) {
-  AppendU32(out, 4);
-  AppendU32(out, v);
-}
-
-void AppendU64Field(std::string& out, uint64_t v) {
-  AppendU32(out, 8);
-  AppendU64(out, v);
-}
-
-std::string CanonicalEncoding(const CredentialFields& f) {
-  std::string out;
-  out.reserve(128 + f.host.size() + 4 * f.groups.size());
-  AppendBytesField(out, kDomainTag);
-  AppendU32Field(out, f.key_id);
-  AppendU32Field(out, f.uid);
-  AppendU32Field(out, f.gid);
-  AppendU32Field(out, static_cast<uint32_t>(f.groups.size()));
-  for (uint32_t g : f.groups) AppendU32Field(out, g);
-  AppendBytesField(out, f.host);
-  AppendU64Field(out, static_cast<uint64_t>(f.issued_at_ms));
-  AppendU32Field(out, f.ttl_seconds);
-  AppendBytesField(out, f.nonce);
-  AppendBytesField(out, f.payload_sha256);
-  return out;
-}
-
 std::string ComputeMac(const ClusterKey& key, const CredentialFields& f) {
-  const std::string message = CanonicalEncoding(f);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key.bytes.data(), static_cast<int>(key.bytes.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &mac_len);
-  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+  CanonicalWriter w(kDomainTag);
+  w.U32(f.key_id).U32(f.uid).U32(f.gid).U32(static_cast<uint32_t>(f.groups.size()));
+  for (uint32_t g : f.groups) w.U32(g);
+  w.Bytes(f.host).U64(static_cast<uint64_t>(f.issued_at_ms)).U32(f.ttl_seconds);
+  w.Bytes(f.nonce).Bytes(f.payload_sha256);
+  return HmacSha256(key.bytes, w.str());
 }
 
 // Whole seconds are what a human compares against `date` on two hosts; sub-second offsets
@@ -114,7 +67,14 @@ void SignCredential(const ClusterKey& key, CredentialFields& fields) {
   fields.mac = ComputeMac(key, fields);
 }
 
-Result<ClusterKey> LoadClusterKey(const std::string& path, uint32_t id) {
+uint32_t KeyIdOf(std::string_view key_bytes) {
+  const std::string digest = Sha256(key_bytes);
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id = (id << 8) | static_cast<unsigned char>(digest[i]);
+  return id;
+}
+
+Result<ClusterKey> LoadClusterKey(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
@@ -145,9 +105,9 @@ Result<ClusterKey> LoadClusterKey(const std::string& path, uint32_t id) {
                                     std::strerror(errno));
   }
   ClusterKey key;
-  key.id = id;
   key.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad()) return Status::IoError("cannot read cluster key " + path);
+  key.id = KeyIdOf(key.bytes);
   // The file may have been replaced between stat and read.
   if (key.bytes.size() < kMinClusterKeyBytes) {
     return Status::InvalidArgument("cluster key " + path + " is shorter than " +
@@ -174,12 +134,12 @@ Status CredentialVerifier::Verify(const CredentialFields& fields, std::string_vi
     return Status::Unauthenticated(
         "credential signed with unknown cluster key id " + std::to_string(fields.key_id) +
         " by host " + HostOrUnknown(fields.host) +
-        ": check that every host has the same /etc/drover/cluster.key");
+        ": check that every host has the same key_file (and, during a key rotation, that this "
+        "host's next_key_file names the new key and it was reloaded with SIGHUP)");
   }
 
   const std::string expected = ComputeMac(*key, fields);
-  if (fields.mac.size() != kMacBytes || expected.size() != kMacBytes ||
-      CRYPTO_memcmp(expected.data(), fields.mac.data(), kMacBytes) != 0) {
+  if (fields.mac.size() != kMacBytes || !MacEquals(expected, fields.mac)) {
     return Status::Unauthenticated(
         "credential signature does not verify: forged, modified, or signed with a different "
         "cluster key — check that /etc/drover/cluster.key is identical on every host");

@@ -47,9 +47,15 @@ std::string HexEncode(std::string_view bytes);
 // (the nonce included).
 void SignCredential(const ClusterKey& key, CredentialFields& fields);
 
+// A key's id is derived from its bytes (the first four bytes of their SHA-256), so that every
+// host names the same key the same way without anyone numbering keys in the config, and a
+// credential says which of the accepted keys signed it during a rotation.
+uint32_t KeyIdOf(std::string_view key_bytes);
+
 // Reads a key file: must be a regular file not readable by group or others, at least 32 bytes.
 // Errors say which of these failed and how to fix it (e.g. "chmod 0400 ...").
-Result<ClusterKey> LoadClusterKey(const std::string& path, uint32_t id = 0);
+// The key's id is KeyIdOf its bytes.
+Result<ClusterKey> LoadClusterKey(const std::string& path);
 
 struct VerifierOptions {
   uint32_t max_clock_skew_s = 60;

@@ -6,8 +6,10 @@
 
 #include "common/config.h"
 #include "common/credential.h"
+#include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/sd_notify.h"
+#include "common/reload_signal.h"
 #include "common/tls.h"
 #include "ctld/controller.h"
 #include "ctld/server.h"
@@ -35,9 +37,9 @@ int main(int argc, char** argv) {
   const std::string host = config->controller_host;
   if (log_file.empty() && !config->log_dir.empty()) log_file = config->log_dir + "/" + "drover-ctld.log";
   drover::InitLogging("drover-ctld", log_level, log_file);
-  auto key = drover::LoadClusterKey(config->key_file);
-  if (!key.ok()) {
-    std::cerr << "drover-ctld: " << key.status().message() << "\n";
+  auto keys = drover::LoadKeyRing(*config);
+  if (!keys.ok()) {
+    std::cerr << "drover-ctld: " << keys.status().message() << "\n";
     return 1;
   }
   drover::TlsFiles files{config->tls_ca, drover::Config::ForHost(config->tls_cert, host),
@@ -70,13 +72,17 @@ int main(int argc, char** argv) {
   controller.Restore(*saved, std::chrono::seconds(config->node_timeout_s));
   spdlog::info("state loaded from {}: {} unfinished jobs, next job id {}", config->state_dir,
                saved->unfinished.size(), saved->next_job_id);
-  drover::ctld::CtldServer server(io, controller, **store, *key, *server_tls, *client_tls, clock);
+  drover::ctld::CtldServer server(io, controller, **store, *keys, *server_tls, *client_tls, clock);
   if (auto s = server.Start(port); !s.ok()) {
     std::cerr << "drover-ctld: " << s.message() << "\n";
     return 1;
   }
   drover::SdNotifier systemd(io);  // READY=1 and the watchdog under Type=notify; no-op otherwise
   systemd.Ready("serving on port " + std::to_string(server.port()));
+  drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config& c, drover::KeyRing k) {
+    server.ReloadKeys(std::move(k));
+    controller.Reconfigure(c);
+  });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);

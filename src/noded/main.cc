@@ -9,9 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/config.h"
-#include "common/credential.h"
+#include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/sd_notify.h"
+#include "common/reload_signal.h"
 #include "common/tls.h"
 #include "common/topology_fixtures.h"
 #include "noded/node_daemon.h"
@@ -83,16 +84,17 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto config = drover::LoadConfig(drover::ResolveConfigPath(config_flag));
+  const std::string config_path = drover::ResolveConfigPath(config_flag);
+  auto config = drover::LoadConfig(config_path);
   if (!config.ok()) {
     std::cerr << "drover-noded: " << config.status().message() << "\n";
     return 1;
   }
   if (log_file.empty() && !config->log_dir.empty()) log_file = config->log_dir + "/" + "drover-noded-" + name + ".log";
   drover::InitLogging("drover-noded", log_level, log_file);
-  auto key = drover::LoadClusterKey(config->key_file);
-  if (!key.ok()) {
-    std::cerr << "drover-noded: " << key.status().message() << "\n";
+  auto keys = drover::LoadKeyRing(*config);
+  if (!keys.ok()) {
+    std::cerr << "drover-noded: " << keys.status().message() << "\n";
     return 1;
   }
   drover::TlsFiles files{config->tls_ca, drover::Config::ForHost(config->tls_cert, name),
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   asio::io_context io;
-  drover::noded::NodeDaemon daemon(io, *config, {name, StepdPath(), port}, *key, *server_tls,
+  drover::noded::NodeDaemon daemon(io, *config, {name, StepdPath(), port}, *keys, *server_tls,
                                    *client_tls);
   if (auto s = daemon.Start(); !s.ok()) {
     std::cerr << "drover-noded: " << s.message() << "\n";
@@ -114,6 +116,9 @@ int main(int argc, char** argv) {
   }
   drover::SdNotifier systemd(io);  // READY=1 and the watchdog under Type=notify; no-op otherwise
   systemd.Ready("serving as node " + name);
+  drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config&, drover::KeyRing k) {
+    daemon.ReloadKeys(std::move(k));
+  });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (running jobs continue under drover-stepd)", sig);

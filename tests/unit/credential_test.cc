@@ -250,10 +250,16 @@ class CredentialKeyFileTest : public ::testing::Test {
 
 TEST_F(CredentialKeyFileTest, LoadsAPrivateKey) {
   const std::string bytes(40, '\x7f');
-  auto key = LoadClusterKey(Write("cluster.key", bytes, 0400), 3);
+  auto key = LoadClusterKey(Write("cluster.key", bytes, 0400));
   ASSERT_TRUE(key.ok()) << key.status().message();
-  EXPECT_EQ(key->id, 3u);
+  EXPECT_EQ(key->id, KeyIdOf(bytes));
   EXPECT_EQ(key->bytes, bytes);
+}
+
+TEST(KeyIdTest, DerivedFromTheBytesSoEveryHostAgrees) {
+  const std::string a(32, 'a');
+  EXPECT_EQ(KeyIdOf(a), KeyIdOf(std::string(32, 'a')));
+  EXPECT_NE(KeyIdOf(a), KeyIdOf(std::string(32, 'b')));
 }
 
 TEST_F(CredentialKeyFileTest, GroupOrWorldAccessIsRefusedWithChmodHint) {
