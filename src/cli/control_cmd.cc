@@ -9,6 +9,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/job_fields.h"
+#include "cli/node_update.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -106,7 +107,8 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
   std::string partitions;
   for (const auto& p : n.partitions()) partitions += (partitions.empty() ? "" : ",") + p;
   const std::string sep = one_line ? " " : "\n   ";
-  return "NodeName=" + n.name() + " State=" + kStates.at(n.state()) + sep + "CPUAlloc=" +
+  const std::string& state = kStates.at(n.state());
+  return "NodeName=" + n.name() + " State=" + state + sep + "CPUAlloc=" +
          std::to_string(n.alloc_cpus()) + " CPUTot=" + std::to_string(n.cpus()) + sep +
          "RealMemory=" + std::to_string(n.memory_mb()) + " AllocMem=" + std::to_string(n.alloc_memory_mb()) +
          " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "CoreKinds=" + KindsText(n) + sep +
@@ -226,11 +228,31 @@ int JobAction(const std::string& prog, v1::ControlAction action, const std::vect
   return rc;
 }
 
+int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& request,
+               const std::optional<std::string>& config) {
+  if (!request.ok()) return ReportError(prog, request.status());
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  *body.mutable_update_node() = *request;
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return ReportError(prog, reply.status());
+  int rc = 0;
+  for (const auto& r : reply->update_node_response().results()) {
+    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
+    std::cerr << prog << ": error: " << r.message() << "\n";
+    rc = 1;
+  }
+  return rc;
+}
+
 int Run(const std::string& prog, const Args& args) {
   CLI::App app{prog + ": show and change jobs, nodes and partitions\n\n"
                "  show job [ID] | show node [NAME] | show partition [NAME]\n"
                "  show hostnames [LIST] | show hostlist NAMES\n"
-               "  hold ID... | release ID... | requeue ID... | requeuehold ID...", prog};
+               "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
+               "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
+               "  drain LIST REASON... | resume LIST | down LIST REASON...", prog};
   app.set_help_flag("--help", "print this help");
   bool one_line = false;
   int details = 0;
@@ -269,6 +291,10 @@ int Run(const std::string& prog, const Args& args) {
   if (verb == "release") return JobAction(prog, v1::CONTROL_ACTION_RELEASE, rest, config);
   if (verb == "requeue") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE, rest, config);
   if (verb == "requeuehold") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE_HOLD, rest, config);
+  if (verb == "update") return NodeAction(prog, ParseNodeUpdate(rest), config);
+  if (verb == "drain" || verb == "resume" || verb == "down") {
+    return NodeAction(prog, ParseNodeVerb(verb, rest), config);
+  }
   return ReportError(prog, Status::InvalidArgument("invalid command '" + cmd[0] + "'; see " + prog + " --help"));
 }
 

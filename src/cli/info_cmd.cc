@@ -163,13 +163,14 @@ Result<v1::QueryNodesResponse> FetchNodes(const std::optional<std::string>& conf
 int RunSinfo(const Args& args) {
   CLI::App app{"sinfo: view nodes and partitions (Slurm-compatible)", "sinfo"};
   app.set_help_flag("--help", "print this help");
-  std::string format, partition;
+  std::string format, partition, node_filter;
   bool noheader = false, json = false, per_node = false, reasons = false, all = false;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
   app.add_option("-o,--format", format, "output format, e.g. '%P %N'");
   app.add_option("-p,--partition", partition, "only this partition");
   app.add_flag("-N,--Node", per_node, "one line per node");
+  app.add_option("-n,--nodes", node_filter, "only these nodes (a hostlist)");
   app.add_flag("-R,--list-reasons", reasons, "why nodes are down");
   app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
   app.add_flag("--json", json, "print JSON");
@@ -187,6 +188,19 @@ int RunSinfo(const Args& args) {
     std::cerr << "sinfo: error: " << nodes.status().message() << "\n";
     return 1;
   }
+  if (!node_filter.empty()) {
+    auto wanted = ExpandHostlist(node_filter);
+    if (!wanted.ok()) {
+      std::cerr << "sinfo: error: --nodes: " << wanted.status().message() << "\n";
+      return 1;
+    }
+    auto* list = nodes->mutable_nodes();
+    list->erase(std::remove_if(list->begin(), list->end(),
+                               [&](const v1::NodeInfo& n) {
+                                 return std::find(wanted->begin(), wanted->end(), n.name()) == wanted->end();
+                               }),
+                list->end());
+  }
   if (json) {
     std::cout << ToJson(*nodes);
     return 0;
@@ -199,7 +213,8 @@ int RunSinfo(const Args& args) {
   const auto tokens = ParseFormat(format);
   if (!noheader) std::cout << RenderLine(tokens, Header) << "\n";
   for (const auto& g : GroupNodes(*nodes, tokens, partition, per_node)) {
-    if (reasons && g.nodes.front()->state() != v1::NODE_STATE_DOWN) continue;
+    const v1::NodeState st = g.nodes.front()->state();
+    if (reasons && st != v1::NODE_STATE_DOWN && st != v1::NODE_STATE_DRAINED && st != v1::NODE_STATE_DRAINING) continue;
     std::cout << RenderLine(tokens, [&](char c) { return Field(g, c); }) << "\n";
   }
   return 0;

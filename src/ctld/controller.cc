@@ -1,3 +1,4 @@
+#include "ctld/authorization.h"
 #include "ctld/controller.h"
 
 #include <algorithm>
@@ -128,9 +129,9 @@ uint32_t RequestedCpus(const v1::JobSpec& spec) {
 }  // namespace
 
 NodeState NodeRecord::State() const {
-  if (down) return NodeState::kDown;
+  if (down || admin_down) return NodeState::kDown;
   if (!registered) return NodeState::kUnknown;
-  if (drained) return alloc_cpus == 0 ? NodeState::kDrained : NodeState::kDraining;
+  if (drained || drain) return alloc_cpus == 0 ? NodeState::kDrained : NodeState::kDraining;
   if (alloc_cpus == 0) return NodeState::kIdle;
   if (alloc_cpus >= config.cpus) return NodeState::kAllocated;
   return NodeState::kMixed;
@@ -284,7 +285,7 @@ std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& id
       JobRecord* element = const_cast<JobRecord*>(FindElement(spec->job_id, *task));
       if (element == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
           it->second.state == JobState::kPending && it->second.array_remaining->Contains(*task)) {
-        if (who.uid != 0 && who.uid != it->second.owner.uid) {
+        if (!MayActOn(config_, who, it->second.owner.uid)) {
           one.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
           one.set_message("access/permission denied: job " + text + " belongs to " + it->second.owner.user);
         } else if (signal != 0) {
@@ -316,7 +317,7 @@ std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& id
 void Controller::CancelOne(JobRecord& job, int32_t signal, const Identity& who, v1::CancelResult& r,
                            std::vector<SignalAction>* actions) {
   const uint64_t id = job.id;
-  if (who.uid != 0 && who.uid != job.owner.uid) {
+  if (!MayActOn(config_, who, job.owner.uid)) {
     r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
     r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
     return;
@@ -497,7 +498,7 @@ sched::Snapshot Controller::BuildSnapshot(bool idle) const {
     const NodeRecord& n = nodes_.at(nc.name);
     sched::Node node;
     node.name = nc.name;
-    node.available = idle || (n.registered && !n.down && !n.drained);
+    node.available = idle || (n.registered && !n.down && !n.admin_down && !n.drained && !n.drain);
     // A config built in code may give only `cpus`, as `cpus: N` in YAML does.
     std::vector<CoreKindConfig> cores = nc.cores;
     if (cores.empty()) {
@@ -918,7 +919,9 @@ v1::QueryNodesResponse Controller::QueryNodes() const {
     auto* info = response.add_nodes();
     info->set_name(nc.name);
     info->set_state(ToProto(n.State()));
-    info->set_reason(n.reason);
+    info->set_reason(n.drain || n.admin_down ? n.admin_reason : n.reason);
+    info->set_drain_user(n.admin_user);
+    info->set_drain_time(n.admin_time);
     info->set_cpus(nc.cpus);
     info->set_alloc_cpus(n.alloc_cpus);
     info->set_memory_mb(nc.memory_mb);
@@ -1094,6 +1097,83 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
   return job;
 }
 
+void Controller::Reconfigure(const Config& config) {
+  config_.operators = config.operators;
+  config_.private_jobs = config.private_jobs;
+}
+
+std::vector<v1::CancelResult> Controller::UpdateNodes(const v1::UpdateNodeRequest& request,
+                                                      const Identity& who,
+                                                      std::vector<SignalAction>* actions) {
+  std::vector<v1::CancelResult> results;
+  const bool needs_reason =
+      request.action() == v1::NODE_ACTION_DRAIN || request.action() == v1::NODE_ACTION_DOWN;
+  for (const std::string& name : request.nodes()) {
+    v1::CancelResult& r = results.emplace_back();
+    r.set_job_id_text(name);
+    auto refuse = [&](v1::ErrorCode code, const std::string& why) {
+      r.set_code(code);
+      r.set_message(why);
+    };
+    if (!IsOperator(config_, who)) {
+      refuse(v1::ERROR_CODE_PERMISSION_DENIED,
+             "access/permission denied: only root and the operators named in the configuration "
+             "may change node " + name);
+      continue;
+    }
+    auto it = nodes_.find(name);
+    if (it == nodes_.end()) {
+      refuse(v1::ERROR_CODE_NOT_FOUND, "invalid node name specified: " + name);
+      continue;
+    }
+    if (needs_reason && request.reason().empty()) {
+      refuse(v1::ERROR_CODE_INVALID_ARGUMENT,
+             "a reason is required to drain or down a node (Reason=...)");
+      continue;
+    }
+    NodeRecord& node = it->second;
+    switch (request.action()) {
+      case v1::NODE_ACTION_DRAIN:
+        node.drain = true;
+        break;
+      case v1::NODE_ACTION_DOWN:
+        node.admin_down = true;
+        for (auto& [id, job] : jobs_) {
+          if (IsFinished(job.state) || !job.holds_resources) continue;
+          const bool uses_node = std::any_of(job.allocation.begin(), job.allocation.end(),
+                                             [&](const auto& a) { return a.node == name; });
+          if (!uses_node) continue;
+          // The node still answers: it kills the job and reports, which frees the cores.
+          actions->push_back({job.allocation.front().node, id, 0});
+          FinishJob(job, JobState::kNodeFail, "NodeDown");
+          MarkDirty(id);
+        }
+        break;
+      case v1::NODE_ACTION_RESUME:
+        // Also lifts a drain the node's own failure caused (prolog, epilog, cgroup setup).
+        if (node.drained) node.reason.clear();
+        node.drain = false;
+        node.drained = false;
+        node.admin_down = false;
+        break;
+      default:
+        refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "unknown node state change");
+        continue;
+    }
+    if (request.action() == v1::NODE_ACTION_RESUME) {
+      node.admin_reason.clear();
+      node.admin_user.clear();
+      node.admin_time = 0;
+    } else {
+      node.admin_reason = request.reason();
+      node.admin_user = who.user;
+      node.admin_time = Now();
+    }
+    dirty_nodes_.insert(name);
+  }
+  return results;
+}
+
 StoreBatch Controller::TakeBatch() {
   StoreBatch batch;
   for (uint64_t id : dirty_) {
@@ -1101,6 +1181,17 @@ StoreBatch Controller::TakeBatch() {
     if (it != jobs_.end()) batch.jobs.push_back(ToStored(it->second));
   }
   dirty_.clear();
+  for (const std::string& name : dirty_nodes_) {
+    const NodeRecord& n = nodes_.at(name);
+    v1::StoredNode& out = batch.nodes.emplace_back();
+    out.set_name(name);
+    out.set_drain(n.drain);
+    out.set_admin_down(n.admin_down);
+    out.set_reason(n.admin_reason);
+    out.set_user(n.admin_user);
+    out.set_time(n.admin_time);
+  }
+  dirty_nodes_.clear();
   if (next_job_id_ != stored_next_job_id_) {
     batch.next_job_id = next_job_id_;
     stored_next_job_id_ = next_job_id_;
@@ -1121,6 +1212,15 @@ void Controller::SubmitCommitted(uint64_t job_id, const Status& status) {
 void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
   next_job_id_ = std::max(next_job_id_, state.next_job_id);
   stored_next_job_id_ = next_job_id_;
+  for (const v1::StoredNode& stored : state.nodes) {
+    auto it = nodes_.find(stored.name());
+    if (it == nodes_.end()) continue;  // no longer configured
+    it->second.drain = stored.drain();
+    it->second.admin_down = stored.admin_down();
+    it->second.admin_reason = stored.reason();
+    it->second.admin_user = stored.user();
+    it->second.admin_time = stored.time();
+  }
   for (const auto* list : {&state.unfinished, &state.recently_finished}) {
     for (const auto& stored : *list) {
       JobRecord job = FromStored(stored);
@@ -1156,8 +1256,8 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
       continue;
     }
     JobRecord& job = it->second;
-    const bool is_root = who.uid == 0;
-    if (!is_root && who.uid != job.owner.uid) {
+    const bool is_operator = IsOperator(config_, who);
+    if (!MayActOn(config_, who, job.owner.uid)) {
       r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
       r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
       results.push_back(r);
@@ -1174,7 +1274,7 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
           break;
         }
         job.spec.set_hold(true);
-        job.held_by_admin = is_root && who.uid != job.owner.uid;
+        job.held_by_admin = is_operator && who.uid != job.owner.uid;
         job.reason = job.held_by_admin ? "JobHeldAdmin" : "JobHeldUser";
         MarkDirty(id);
         break;
@@ -1183,9 +1283,9 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
           refuse("job is not held");
           break;
         }
-        if (job.held_by_admin && !is_root) {
+        if (job.held_by_admin && !is_operator) {
           r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
-          r.set_message("job was held by an administrator; only root can release it");
+          r.set_message("job was held by an administrator; only root or an operator can release it");
           break;
         }
         job.spec.set_hold(false);

@@ -91,8 +91,14 @@ struct JobRecord {
 struct NodeRecord {
   NodeConfig config;
   bool registered = false;
-  bool down = false;
+  bool down = false;    // stopped answering (reason says so)
   std::string reason;
+  // Set by root or an operator (scontrol update), kept in the store across restarts.
+  bool drain = false;       // no new jobs (`drained` above is the node's own failure)
+  bool admin_down = false;  // out of service
+  std::string admin_reason;
+  std::string admin_user;
+  int64_t admin_time = 0;
   MonotonicTime last_seen{};
   uint32_t alloc_cpus = 0;  // == used_cores.size()
   uint64_t alloc_memory_mb = 0;
@@ -200,6 +206,14 @@ class Controller {
   v1::QueryJobsResponse QueryJobs(const v1::QueryJobsRequest& request) const;
   v1::QueryNodesResponse QueryNodes() const;
 
+  // scontrol update NodeName=... State=DRAIN|RESUME|DOWN: root and operators only, one result
+  // per node. DOWN ends the jobs running there as NODE_FAIL and asks the node to kill them.
+  std::vector<v1::CancelResult> UpdateNodes(const v1::UpdateNodeRequest& request,
+                                            const Identity& who,
+                                            std::vector<SignalAction>* actions);
+  // Settings a SIGHUP may change without a restart: operators and private_jobs.
+  void Reconfigure(const Config& config);
+
   const JobRecord* FindJob(uint64_t id) const;
   // The element `task` of array `array_id` once it has a record of its own.
   const JobRecord* FindElement(uint64_t array_id, uint32_t task) const;
@@ -255,6 +269,7 @@ class Controller {
   std::map<uint64_t, JobRecord> jobs_;  // ordered by id = submission order
   std::map<std::string, NodeRecord> nodes_;
   std::set<uint64_t> dirty_;
+  std::set<std::string> dirty_nodes_;
   uint64_t stored_next_job_id_ = 0;
   MonotonicTime grace_until_{};
   std::map<std::string, sched::UserUsage> usage_;  // decayed CPU-seconds per user (fair share)

@@ -10,6 +10,8 @@
 #include <asio.hpp>
 
 #include "common/envelope.h"
+#include "common/job_credential_proto.h"
+#include "ctld/authorization.h"
 
 namespace drover::ctld {
 namespace {
@@ -38,14 +40,15 @@ v1::Body AckBody() {
 
 }  // namespace
 
-CtldServer::CtldServer(asio::io_context& io, Controller& controller, Store& store, ClusterKey key,
+CtldServer::CtldServer(asio::io_context& io, Controller& controller, Store& store, KeyRing keys,
                        std::shared_ptr<asio::ssl::context> server_tls,
                        std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock)
     : io_(io),
       controller_(controller),
       store_(store),
       clock_(clock),
-      verifier_({key}, VerifierOptions{controller.config().clock_skew_s}),
+      keys_(std::move(keys)),
+      verifier_(keys_.accepted, VerifierOptions{controller.config().clock_skew_s}),
       client_tls_(std::move(client_tls)),
       rpc_(io, std::move(server_tls),
            [this](const PeerInfo& peer, v1::Envelope req, RpcResponder respond) {
@@ -55,12 +58,20 @@ CtldServer::CtldServer(asio::io_context& io, Controller& controller, Store& stor
                             std::chrono::seconds(controller.config().idle_timeout_s),
                             std::chrono::seconds(10), 1024}) {
   const Config& cfg = controller_.config();
-  AuthSigner signer{key, cfg.controller_host, cfg.credential_ttl_s,
+  AuthSigner signer{keys_.signing, cfg.controller_host, cfg.credential_ttl_s,
                     [this] { return ToUnixMillis(clock_.SystemNow()); }};
   auth_ = std::make_unique<AuthSocketServer>(io_, cfg.auth_socket, std::move(signer));
 }
 
 CtldServer::~CtldServer() = default;
+
+void CtldServer::ReloadKeys(KeyRing keys) {
+  keys_ = std::move(keys);
+  verifier_.SetKeys(keys_.accepted);
+  const Config& cfg = controller_.config();
+  auth_->SetSigner(AuthSigner{keys_.signing, cfg.controller_host, cfg.credential_ttl_s,
+                              [this] { return ToUnixMillis(clock_.SystemNow()); }});
+}
 
 Status CtldServer::Start(uint16_t port_override) {
   const Config& cfg = controller_.config();
@@ -242,6 +253,28 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       });
       return;
     }
+    case v1::Body::kUpdateNode: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      std::vector<SignalAction> actions;
+      auto results = controller_.UpdateNodes(body->update_node(), *who, &actions);
+      auto* out = reply.mutable_update_node_response();
+      for (auto& res : results) *out->add_results() = res;
+      for (const auto& a : actions) Signal(a);
+      for (const auto& res : results) {
+        if (res.code() == v1::ERROR_CODE_UNSPECIFIED) {
+          spdlog::info("node {}: {} by {} ({})", res.job_id_text(),
+                       v1::NodeAction_Name(body->update_node().action()), who->user,
+                       body->update_node().reason());
+        }
+      }
+      CommitThen([this, request, respond, reply](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the change was not saved: " + s.message())));
+        respond(MakeReply(request, reply));
+        RequestSchedule();
+      });
+      return;
+    }
     case v1::Body::kControlJob: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());
@@ -259,8 +292,11 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       return;
     }
     case v1::Body::kQueryAcct: {
+      std::optional<Identity> viewer;
       if (peer.cert_name.empty()) {
-        if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
+        auto who = Authenticate(request);
+        if (!who.ok()) return fail(who.status());
+        viewer = *who;
       }
       const auto& r = body->query_acct();
       AcctQuery q;
@@ -273,11 +309,15 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       if (!jobs.ok()) return fail(jobs.status());
       auto* out = reply.mutable_query_acct_response();
       for (const auto& job : *jobs) Controller::FillJobInfo(job, out->add_jobs());
+      if (viewer) ApplyVisibility(controller_.config(), *viewer, out);
       break;
     }
     case v1::Body::kQueryJobs: {
+      std::optional<Identity> viewer;
       if (peer.cert_name.empty()) {
-        if (auto who = Authenticate(request); !who.ok()) return fail(who.status());
+        auto who = Authenticate(request);
+        if (!who.ok()) return fail(who.status());
+        viewer = *who;
       }
       *reply.mutable_query_jobs_response() = controller_.QueryJobs(body->query_jobs());
       for (const auto& p : controller_.priorities()) {
@@ -296,6 +336,7 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         out->set_priority(p.priority);
         out->set_user_usage_cpu_seconds(p.user_usage_cpu_seconds);
       }
+      if (viewer) ApplyVisibility(controller_.config(), *viewer, reply.mutable_query_jobs_response());
       break;
     }
     case v1::Body::kQueryNodes: {
@@ -399,7 +440,7 @@ void CtldServer::RequestSchedule() {
 void CtldServer::CommitThen(std::function<void(Status)> then) {
   for (const auto& a : controller_.TakeSignals()) Signal(a);
   StoreBatch batch = controller_.TakeBatch();
-  if (batch.jobs.empty() && batch.next_job_id == 0) {
+  if (batch.jobs.empty() && batch.nodes.empty() && batch.next_job_id == 0) {
     then(Status::Ok());
     return;
   }
@@ -419,7 +460,14 @@ std::shared_ptr<RpcClient> CtldServer::ClientFor(const std::string& node) {
 
 void CtldServer::Launch(const LaunchAction& action) {
   v1::Body body;
-  *body.mutable_launch_job() = action.request;
+  v1::LaunchJobRequest& launch = *body.mutable_launch_job();
+  launch = action.request;
+  const std::vector<uint32_t> groups(launch.groups().begin(), launch.groups().end());
+  *launch.mutable_job_credential() =
+      SignGrant(keys_.signing, launch.job_id(), kBatchStepId, launch.uid(), launch.gid(), groups,
+                launch.allocation(),
+                ToUnixMillis(clock_.SystemNow()) +
+                    int64_t{controller_.config().credential_ttl_s} * 1000);
   const uint64_t job_id = action.request.job_id();
   const std::string node = action.node;
   spdlog::info("starting job {} on {}", job_id, action.request.node_list());

@@ -14,6 +14,7 @@
 
 #include "common/auth_socket.h"
 #include "common/credential.h"
+#include "common/key_ring.h"
 #include "common/rpc.h"
 #include "ctld/controller.h"
 #include "ctld/store/store.h"
@@ -24,7 +25,7 @@ namespace drover::ctld {
 class CtldServer {
  public:
   // `controller` and `store` must outlive this object.
-  CtldServer(asio::io_context& io, Controller& controller, Store& store, ClusterKey key,
+  CtldServer(asio::io_context& io, Controller& controller, Store& store, KeyRing keys,
              std::shared_ptr<asio::ssl::context> server_tls,
              std::shared_ptr<asio::ssl::context> client_tls, const Clock& clock);
   ~CtldServer();
@@ -34,6 +35,8 @@ class CtldServer {
   Status Start(uint16_t port_override = 0);
   uint16_t port() const;
   void Stop();
+  // Key rotation: sign with keys.signing from now on, accept every key in keys.accepted.
+  void ReloadKeys(KeyRing keys);
 
  private:
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
@@ -65,6 +68,7 @@ class CtldServer {
   Controller& controller_;
   Store& store_;
   const Clock& clock_;
+  KeyRing keys_;
   CredentialVerifier verifier_;
   std::shared_ptr<asio::ssl::context> client_tls_;
   RpcServer rpc_;

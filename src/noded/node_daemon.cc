@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/envelope.h"
+#include "common/job_credential_proto.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
 
@@ -58,11 +59,12 @@ Result<pid_t> ReadPid(const std::string& path) {
 }  // namespace
 
 NodeDaemon::NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions options,
-                       ClusterKey key, std::shared_ptr<asio::ssl::context> server_tls,
+                       KeyRing keys, std::shared_ptr<asio::ssl::context> server_tls,
                        std::shared_ptr<asio::ssl::context> client_tls)
     : io_(io),
       config_(std::move(config)),
       options_(std::move(options)),
+      keys_(std::move(keys)),
       node_(config_.FindNode(options_.node_name)),
       spool_(Config::ForHost(config_.spool_dir, options_.node_name)),
       ctld_(RpcClient::Create(io, client_tls, config_.controller_address, config_.controller_port,
@@ -75,10 +77,17 @@ NodeDaemon::NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions op
            },
            RpcServerOptions{config_.max_frame_bytes, std::chrono::seconds(config_.idle_timeout_s),
                             std::chrono::seconds(10), 256}) {
-  AuthSigner signer{key, options_.node_name, config_.credential_ttl_s, [] {
-                      return ToUnixMillis(std::chrono::system_clock::now());
-                    }};
-  auth_ = std::make_unique<AuthSocketServer>(io_, config_.auth_socket, std::move(signer));
+  auth_ = std::make_unique<AuthSocketServer>(io_, config_.auth_socket, Signer());
+}
+
+AuthSigner NodeDaemon::Signer() const {
+  return AuthSigner{keys_.signing, options_.node_name, config_.credential_ttl_s,
+                    [] { return ToUnixMillis(std::chrono::system_clock::now()); }};
+}
+
+void NodeDaemon::ReloadKeys(KeyRing keys) {
+  keys_ = std::move(keys);
+  auth_->SetSigner(Signer());
 }
 
 NodeDaemon::~NodeDaemon() = default;
@@ -310,6 +319,13 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
 
 Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
   const uint64_t id = launch.job_id();
+  if (Status s = VerifyLaunchCredential(launch, options_.node_name, keys_.accepted,
+                                        ToUnixMillis(std::chrono::system_clock::now()),
+                                        config_.clock_skew_s);
+      !s.ok()) {
+    spdlog::warn("job {}: {}", id, s.message());
+    return s;
+  }
   if (jobs_.count(id)) return Status::Ok();  // a retried launch
   // The controller launches a job again (requeue) only after it recorded the previous run's
   // end, so a report still waiting for its acknowledgement is stale.

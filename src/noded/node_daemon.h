@@ -17,6 +17,7 @@
 
 #include "common/auth_socket.h"
 #include "common/config.h"
+#include "common/key_ring.h"
 #include "common/rpc.h"
 #include "drover/v1/drover.pb.h"
 #include "noded/cgroup_manager.h"
@@ -32,7 +33,7 @@ struct NodeDaemonOptions {
 
 class NodeDaemon {
  public:
-  NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions options, ClusterKey key,
+  NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions options, KeyRing keys,
              std::shared_ptr<asio::ssl::context> server_tls,
              std::shared_ptr<asio::ssl::context> client_tls);
   ~NodeDaemon();
@@ -40,6 +41,8 @@ class NodeDaemon {
   Status Start();
   void Stop();
   uint16_t port() const;
+  // Key rotation: sign with keys.signing from now on, accept every key in keys.accepted.
+  void ReloadKeys(KeyRing keys);
 
  private:
   struct RunningJob {
@@ -48,6 +51,7 @@ class NodeDaemon {
   };
 
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
+  AuthSigner Signer() const;
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   Status SignalJob(uint64_t job_id, int32_t signal);
   void RecoverJobs();
@@ -80,6 +84,7 @@ class NodeDaemon {
   asio::io_context& io_;
   Config config_;
   NodeDaemonOptions options_;
+  KeyRing keys_;
   const NodeConfig* node_;
   std::string spool_;
   std::shared_ptr<RpcClient> ctld_;

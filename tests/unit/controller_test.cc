@@ -1189,6 +1189,80 @@ TEST_F(ControllerTest, BatchJobStepsAndTheirEnd) {
   ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
   EXPECT_EQ(ctl().TakeSignals().size(), 1u);  // step 1 is still running on node1
   EXPECT_FALSE(ctl().CreateStep(StepRequest(id, 1), Alice(), "k").ok());
+
+v1::UpdateNodeRequest NodeUpdate(v1::NodeAction action, std::vector<std::string> nodes,
+                                 std::string reason = "maintenance") {
+  v1::UpdateNodeRequest r;
+  r.set_action(action);
+  for (auto& n : nodes) r.add_nodes(n);
+  r.set_reason(reason);
+  return r;
+}
+
+TEST_F(ControllerTest, OnlyRootAndOperatorsMayDrainNodes) {
+  config_.operators = {"carol"};
+  const Identity carol{1002, 1002, {1002}, "carol", "login1", {"carol"}};
+  auto refused = ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node1"}), Alice(), &actions_);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_FALSE(NodeRec("node1").drain);
+
+  auto ok = ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node1", "node2"}), carol, &actions_);
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok[0].code(), v1::ERROR_CODE_UNSPECIFIED) << ok[0].message();
+  EXPECT_TRUE(NodeRec("node1").drain);
+  EXPECT_EQ(NodeRec("node1").admin_user, "carol");
+  EXPECT_EQ(NodeRec("node2").admin_reason, "maintenance");
+
+  auto unknown = ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node9"}), Root(), &actions_);
+  EXPECT_EQ(unknown[0].code(), v1::ERROR_CODE_NOT_FOUND);
+  auto no_reason = ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node4"}, ""), Root(), &actions_);
+  EXPECT_EQ(no_reason[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
+TEST_F(ControllerTest, DrainedNodeGetsNoNewJobsButKeepsItsRunningOnes) {
+  const uint64_t running = StartJobOnNode1();
+  ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node1"}), Root(), &actions_);
+  EXPECT_EQ(State(running), JobState::kRunning);
+  const uint64_t next = SubmitOk();
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_EQ(State(next), JobState::kPending);
+  const auto nodes = ctl().QueryNodes();
+  EXPECT_EQ(nodes.nodes(0).state(), v1::NODE_STATE_DRAINING);
+  EXPECT_EQ(nodes.nodes(0).reason(), "maintenance");
+
+  ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_RESUME, {"node1"}, ""), Root(), &actions_);
+  EXPECT_FALSE(NodeRec("node1").drain);
+  EXPECT_EQ(Schedule().size(), 1u);
+  EXPECT_EQ(State(next), JobState::kRunning);
+}
+
+TEST_F(ControllerTest, AdminDownEndsTheNodesJobsAsNodeFailAndAsksTheNodeToKillThem) {
+  const uint64_t id = StartJobOnNode1();
+  ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DOWN, {"node1"}, "bad memory"), Root(), &actions_);
+  EXPECT_EQ(State(id), JobState::kNodeFail);
+  ASSERT_EQ(actions_.size(), 1u);
+  EXPECT_EQ(actions_[0].job_id, id);
+  EXPECT_EQ(actions_[0].signal, 0);
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kDown);
+  // Registering again (the node is alive) does not undo an administrator's DOWN.
+  ASSERT_TRUE(Register("node1").ok());
+  EXPECT_EQ(NodeRec("node1").State(), NodeState::kDown);
+}
+
+TEST_F(ControllerTest, NodeDrainIsStoredAndRestored) {
+  ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node2"}), Root(), &actions_);
+  StoreBatch batch = ctl().TakeBatch();
+  ASSERT_EQ(batch.nodes.size(), 1u);
+  EXPECT_EQ(batch.nodes[0].name(), "node2");
+  EXPECT_TRUE(batch.nodes[0].drain());
+
+  StoredState saved;
+  saved.nodes = batch.nodes;
+  Controller restarted(config_, clock_);
+  restarted.Restore(saved, std::chrono::seconds(5));
+  EXPECT_TRUE(restarted.FindNode("node2")->drain);
+  EXPECT_EQ(restarted.FindNode("node2")->admin_reason, "maintenance");
 }
 
 }  // namespace

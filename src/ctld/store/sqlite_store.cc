@@ -32,6 +32,10 @@ const char* const kMigrations[] = {
     CREATE INDEX jobs_user ON jobs(user);
     INSERT INTO meta VALUES ('next_job_id', 1);
     )sql",
+    // Drain and down set by an administrator outlive a controller restart.
+    R"sql(
+    CREATE TABLE nodes(name TEXT PRIMARY KEY, data BLOB NOT NULL);
+    )sql",
 };
 
 bool IsFinished(v1::JobState s) {
@@ -99,6 +103,16 @@ class SqliteStore final : public Store {
       (sqlite3_column_int(st.get(), 1) ? state.recently_finished : state.unfinished).push_back(std::move(job));
     }
     if (rc != SQLITE_DONE) return Error(rdb_, "loading jobs");
+    Statement nodes(rdb_, "SELECT data FROM nodes ORDER BY name");
+    if (!nodes.ok()) return Error(rdb_, "loading nodes");
+    while ((rc = sqlite3_step(nodes.get())) == SQLITE_ROW) {
+      v1::StoredNode node;
+      if (!node.ParseFromArray(sqlite3_column_blob(nodes.get(), 0), sqlite3_column_bytes(nodes.get(), 0))) {
+        return Status::Internal("corrupt node record in " + path_);
+      }
+      state.nodes.push_back(std::move(node));
+    }
+    if (rc != SQLITE_DONE) return Error(rdb_, "loading nodes");
     return state;
   }
 
@@ -225,7 +239,8 @@ class SqliteStore final : public Store {
                      "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
                      "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)");
     Statement seq(wdb_, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'");
-    if (!upsert.ok() || !seq.ok()) return Error(wdb_, "preparing a commit");
+    Statement node_upsert(wdb_, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)");
+    if (!upsert.ok() || !seq.ok() || !node_upsert.ok()) return Error(wdb_, "preparing a commit");
     std::string blob;
     for (const auto& p : group) {
       for (const auto& job : p.batch.jobs) {
@@ -241,6 +256,13 @@ class SqliteStore final : public Store {
         sqlite3_bind_int64(upsert.get(), 8, job.end_time());
         sqlite3_bind_blob(upsert.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
         if (sqlite3_step(upsert.get()) != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
+      }
+      for (const auto& node : p.batch.nodes) {
+        node.SerializeToString(&blob);
+        sqlite3_reset(node_upsert.get());
+        sqlite3_bind_text(node_upsert.get(), 1, node.name().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(node_upsert.get(), 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        if (sqlite3_step(node_upsert.get()) != SQLITE_DONE) return Error(wdb_, "writing node " + node.name());
       }
       if (p.batch.next_job_id) {
         sqlite3_reset(seq.get());

@@ -20,12 +20,14 @@ namespace drover::ctld {
 struct StoreBatch {
   std::vector<v1::StoredJob> jobs;  // inserted or replaced whole
   uint64_t next_job_id = 0;         // 0 = unchanged; never moves backwards
+  std::vector<v1::StoredNode> nodes;  // administrative node state, replaced whole
 };
 
 struct StoredState {
   uint64_t next_job_id = 1;
   std::vector<v1::StoredJob> unfinished;         // pending and running, by id
   std::vector<v1::StoredJob> recently_finished;  // ended after `finished_since`
+  std::vector<v1::StoredNode> nodes;
 };
 
 struct AcctQuery {

@@ -1,0 +1,87 @@
+#include "cli/node_update.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/hostlist.h"
+
+namespace drover::cli {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+Result<v1::NodeAction> ParseAction(const std::string& text) {
+  const std::string s = Lower(text);
+  if (s == "drain") return v1::NODE_ACTION_DRAIN;
+  if (s == "resume" || s == "undrain" || s == "idle") return v1::NODE_ACTION_RESUME;
+  if (s == "down") return v1::NODE_ACTION_DOWN;
+  return Status::InvalidArgument("invalid node state '" + text +
+                                 "': use State=DRAIN, State=RESUME or State=DOWN");
+}
+
+Status Finish(v1::UpdateNodeRequest& r, const std::string& nodes) {
+  if (nodes.empty()) {
+    return Status::InvalidArgument("no node given: use NodeName=<hostlist>, e.g. NodeName=node[1-2]");
+  }
+  auto names = ExpandHostlist(nodes);
+  if (!names.ok()) return names.status().WithContext("NodeName");
+  for (const std::string& n : *names) r.add_nodes(n);
+  if (r.action() == v1::NODE_ACTION_UNSPECIFIED) {
+    return Status::InvalidArgument("no State= given: use State=DRAIN, State=RESUME or State=DOWN");
+  }
+  if (r.action() != v1::NODE_ACTION_RESUME && r.reason().empty()) {
+    return Status::InvalidArgument("a reason is required to drain or down a node: add Reason=\"...\"");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<v1::UpdateNodeRequest> ParseNodeUpdate(const std::vector<std::string>& words) {
+  v1::UpdateNodeRequest r;
+  std::string nodes;
+  for (const std::string& w : words) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument("expected KEY=VALUE, got '" + w +
+                                     "' (quote a reason with spaces: Reason=\"fan failure\")");
+    }
+    const std::string key = Lower(w.substr(0, eq));
+    const std::string value = w.substr(eq + 1);
+    if (key == "nodename" || key == "nodenames") {
+      nodes = value;
+    } else if (key == "state") {
+      auto action = ParseAction(value);
+      if (!action.ok()) return action.status();
+      r.set_action(*action);
+    } else if (key == "reason") {
+      r.set_reason(value);
+    } else if (key == "jobid") {
+      return Status::Unsupported("scontrol update JobId=... is not supported yet");
+    } else {
+      return Status::InvalidArgument("unknown update key '" + w.substr(0, eq) +
+                                     "': use NodeName=, State= and Reason=");
+    }
+  }
+  DROVER_RETURN_IF_ERROR(Finish(r, nodes));
+  return r;
+}
+
+Result<v1::UpdateNodeRequest> ParseNodeVerb(const std::string& verb,
+                                            const std::vector<std::string>& words) {
+  v1::UpdateNodeRequest r;
+  auto action = ParseAction(verb);
+  if (!action.ok()) return action.status();
+  r.set_action(*action);
+  std::string reason;
+  for (size_t i = 1; i < words.size(); ++i) reason += (i > 1 ? " " : "") + words[i];
+  r.set_reason(reason);
+  DROVER_RETURN_IF_ERROR(Finish(r, words.empty() ? "" : words[0]));
+  return r;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Authorization with real unprivileged users (issue 3): user A's job runs as A with A's
+# groups and output owned by A; user B cannot cancel or hold A's job, nor see its private
+# details; an operator can; a non-operator cannot drain a node, an operator can.
+# Needs root to create the users; they and their group are removed on exit, pass or fail.
+source "$(dirname "$0")/lib.sh"
+is_root || { echo "SKIP: needs root to create test users"; exit 77; }
+
+suffix=$$
+ua=drvta$suffix ub=drvtb$suffix uo=drvto$suffix grp=drvtg$suffix
+remove_users() {
+  local rc=$?
+  for u in "$ua" "$ub" "$uo"; do userdel "$u" >/dev/null 2>&1 || true; done
+  groupdel "$grp" >/dev/null 2>&1 || true
+  (exit $rc)
+  cleanup
+}
+trap remove_users EXIT INT TERM
+groupadd "$grp"
+for u in "$ua" "$ub" "$uo"; do useradd -M -N -g users -s /bin/sh "$u"; done
+usermod -a -G "$grp" "$ua"
+
+cluster_up
+# Operators are re-read on SIGHUP, like the keys.
+echo "operators: [$uo]" >> "$DROVER_CONF"
+kill -HUP "$(cat "$CLUSTER/run/ctld.pid")"
+wait_until 10 grep -q "cluster keys now" "$CLUSTER/log/ctld.log"
+
+as() { local u=$1; shift; setpriv --reuid="$u" --regid=users --init-groups -- "$@"; }
+
+work=$TMP/work-a
+mkdir -p "$work"
+chown "$ua" "$work"
+cat > "$work/job.sh" <<'SCRIPT'
+#!/bin/sh
+echo "uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+sleep 60
+SCRIPT
+chmod 755 "$work/job.sh"
+id=$(cd "$work" && as "$ua" sbatch --parsable -J secretname job.sh --token=hunter2)
+wait_until 30 sh -c "[ \"\$(squeue -h -j $id -o %T)\" = RUNNING ]"
+wait_until 10 test -s "$work/slurm-$id.out"
+want="uid=$(id -u "$ua") gid=$(id -g "$ua") groups=$(id -G "$ua" | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+[ "$(cat "$work/slurm-$id.out")" = "$want" ] || fail "job ran as '$(cat "$work/slurm-$id.out")', want '$want'"
+[ "$(stat -c %U "$work/slurm-$id.out")" = "$ua" ] || fail "output owned by $(stat -c %U "$work/slurm-$id.out")"
+pass "A's job runs with exactly A's uid, gid and groups; output owned by A"
+
+if out=$(as "$ub" scancel "$id" 2>&1); then fail "B cancelled A's job: $out"; fi
+grep -qi "permission denied" <<<"$out" || fail "B's scancel said: $out"
+if out=$(as "$ub" scontrol requeue "$id" 2>&1); then fail "B requeued A's job: $out"; fi
+grep -qi "permission denied" <<<"$out" || fail "B's requeue said: $out"
+[ "$(squeue -h -j "$id" -o %T)" = RUNNING ] || fail "A's job no longer runs"
+pass "B can neither cancel nor requeue A's job"
+
+shown_b=$(as "$ub" scontrol show job "$id")
+shown_a=$(as "$ua" scontrol show job "$id")
+grep -q "WorkDir=$work" <<<"$shown_a" || fail "A does not see the work dir: $shown_a"
+grep -q "$work" <<<"$shown_b" && fail "B sees A's work dir: $shown_b"
+as "$ub" squeue -h -o '%i %u' | grep -q "^$id $ua$" || fail "B does not see that the job exists"
+pass "B sees A's job without its private details"
+
+held=$(cd "$work" && as "$ua" sbatch --parsable --hold job.sh)
+if as "$ub" scontrol release "$held" >/dev/null 2>&1; then fail "B released A's job"; fi
+as "$uo" scontrol release "$held" || fail "the operator could not release A's job"
+as "$uo" scancel "$held" || fail "the operator could not cancel A's job"
+wait_until 30 job_done "$held"
+[ "$(job_state "$held")" = CANCELLED ] || fail "job $held ended $(job_state "$held")"
+pass "an operator acts on A's jobs"
+
+if out=$(as "$ub" scontrol update NodeName=node2 State=DRAIN Reason=test 2>&1); then
+  fail "a non-operator drained a node: $out"
+fi
+grep -qi "permission denied" <<<"$out" || fail "B's drain said: $out"
+as "$uo" scontrol update NodeName=node2 State=DRAIN Reason="new fans" || fail "operator drain failed"
+[ "$(sinfo -h -n node2 -N -o %t)" = drain ] || fail "sinfo shows node2 as $(sinfo -h -n node2 -N -o %t)"
+sinfo -R -h | grep -q "new fans" || fail "sinfo -R does not give the reason: $(sinfo -R)"
+scontrol update NodeName=node2 State=RESUME || fail "root could not resume node2"
+wait_until 10 sh -c "[ \"\$(sinfo -h -n node2 -N -o %t)\" = idle ]"
+pass "only root and operators drain and resume nodes; sinfo shows drain with its reason"
+
+scancel "$id" || fail "root could not cancel A's job"
+wait_until 30 job_done "$id"
+[ "$(job_state "$id")" = CANCELLED ] || fail "job $id ended $(job_state "$id")"
+pass "root cancels A's job"
