@@ -1189,6 +1189,7 @@ TEST_F(ControllerTest, BatchJobStepsAndTheirEnd) {
   ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
   EXPECT_EQ(ctl().TakeSignals().size(), 1u);  // step 1 is still running on node1
   EXPECT_FALSE(ctl().CreateStep(StepRequest(id, 1), Alice(), "k").ok());
+}
 
 v1::UpdateNodeRequest NodeUpdate(v1::NodeAction action, std::vector<std::string> nodes,
                                  std::string reason = "maintenance") {
@@ -1264,6 +1265,5 @@ TEST_F(ControllerTest, NodeDrainIsStoredAndRestored) {
   EXPECT_TRUE(restarted.FindNode("node2")->drain);
   EXPECT_EQ(restarted.FindNode("node2")->admin_reason, "maintenance");
 }
-
 }  // namespace
 }  // namespace drover::ctld
