@@ -1097,6 +1097,15 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
   return job;
 }
 
+void Controller::CommitFailed(const std::vector<uint64_t>& job_ids,
+                              const std::vector<std::string>& nodes, bool had_next_job_id) {
+  // A submission whose commit failed was already forgotten (SubmitCommitted); TakeBatch skips
+  // ids it no longer knows.
+  dirty_.insert(job_ids.begin(), job_ids.end());
+  dirty_nodes_.insert(nodes.begin(), nodes.end());
+  if (had_next_job_id) stored_next_job_id_ = 0;
+}
+
 void Controller::Reconfigure(const Config& config) {
   config_.operators = config.operators;
   config_.private_jobs = config.private_jobs;

@@ -211,6 +211,9 @@ class Controller {
   std::vector<v1::CancelResult> UpdateNodes(const v1::UpdateNodeRequest& request,
                                             const Identity& who,
                                             std::vector<SignalAction>* actions);
+  // The batch with these jobs and nodes did not reach the store: write them with the next one.
+  void CommitFailed(const std::vector<uint64_t>& job_ids, const std::vector<std::string>& nodes,
+                    bool had_next_job_id);
   // Settings a SIGHUP may change without a restart: operators and private_jobs.
   void Reconfigure(const Config& config);
 

@@ -444,7 +444,19 @@ void CtldServer::CommitThen(std::function<void(Status)> then) {
     then(Status::Ok());
     return;
   }
-  store_.Commit(std::move(batch), std::move(then));
+  std::vector<uint64_t> job_ids;
+  for (const auto& j : batch.jobs) job_ids.push_back(j.job_id());
+  std::vector<std::string> node_names;
+  for (const auto& n : batch.nodes) node_names.push_back(n.name());
+  const bool had_next_id = batch.next_job_id != 0;
+  store_.Commit(std::move(batch), [this, job_ids = std::move(job_ids),
+                                   node_names = std::move(node_names), had_next_id,
+                                   then = std::move(then)](Status s) {
+    // A change that did not reach the disk (full, unwritable) is written with the next commit
+    // that does, so a job's end reported while the disk was full is not lost once it is freed.
+    if (!s.ok()) controller_.CommitFailed(job_ids, node_names, had_next_id);
+    then(s);
+  });
 }
 
 std::shared_ptr<RpcClient> CtldServer::ClientFor(const std::string& node) {

@@ -1265,5 +1265,16 @@ TEST_F(ControllerTest, NodeDrainIsStoredAndRestored) {
   EXPECT_TRUE(restarted.FindNode("node2")->drain);
   EXPECT_EQ(restarted.FindNode("node2")->admin_reason, "maintenance");
 }
+TEST_F(ControllerTest, ChangesOfAFailedCommitAreWrittenWithTheNextOne) {
+  const uint64_t id = StartJobOnNode1();
+  (void)ctl().TakeBatch();
+  ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
+  StoreBatch failed = ctl().TakeBatch();
+  ASSERT_EQ(failed.jobs.size(), 1u);
+  ctl().CommitFailed({id}, {}, false);
+  StoreBatch retry = ctl().TakeBatch();
+  ASSERT_EQ(retry.jobs.size(), 1u);
+  EXPECT_EQ(retry.jobs[0].state(), v1::JOB_STATE_COMPLETED);
+}
 }  // namespace
 }  // namespace drover::ctld
