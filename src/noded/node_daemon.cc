@@ -331,14 +331,7 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
   // end, so a report still waiting for its acknowledgement is stale.
   unreported_.erase(id);
   RemoveTree(JobDir(spool_, id));
-  if (geteuid() != 0 && launch.uid() != geteuid()) {
-    return Status::PermissionDenied("drover-noded on " + options_.node_name + " runs as uid " +
-                                    std::to_string(geteuid()) +
-                                    ", not root, and can only run that user's jobs");
-  }
-  if (launch.uid() == 0 && !config_.allow_root_jobs) {
-    return Status::PermissionDenied("jobs may not run as root on this cluster");
-  }
+  DROVER_RETURN_IF_ERROR(CheckJobUser(launch.uid()));
   const std::string dir = JobDir(spool_, id);
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
@@ -355,8 +348,29 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
   StepdOptions stepd = StepdOptions::FromConfig(config_, options_.node_name, spool_);
   stepd.job_dir = dir;
   stepd.cgroups = cgroups_ != nullptr;  // what noded found at start and told the controller
-  std::vector<std::string> args = stepd.ToArgs();
+  auto pid = SpawnStepd(dir, stepd.ToArgs(), -1);
+  if (!pid.ok()) return pid.status();
+  jobs_[id] = RunningJob{*pid, true};
+  spdlog::info("job {} started for {} (stepd {})", id, launch.user(), *pid);
+  return Status::Ok();
+}
+
+Status NodeDaemon::CheckJobUser(uint32_t uid) const {
+  if (geteuid() != 0 && uid != geteuid()) {
+    return Status::PermissionDenied("drover-noded on " + options_.node_name + " runs as uid " +
+                                    std::to_string(geteuid()) +
+                                    ", not root, and can only run that user's jobs");
+  }
+  if (uid == 0 && !config_.allow_root_jobs) {
+    return Status::PermissionDenied("jobs may not run as root on this cluster");
+  }
+  return Status::Ok();
+}
+
+Result<pid_t> NodeDaemon::SpawnStepd(const std::string& dir, std::vector<std::string> args,
+                                     int pass_fd) {
   args.insert(args.begin(), "drover-stepd");
+  const std::string log = dir + "/stepd.log";
   std::vector<char*> argv;  // built before fork: the child only execs
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -368,7 +382,6 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    const std::string log = dir + "/stepd.log";
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     int devnull = open("/dev/null", O_RDONLY);
     if (fd >= 0) {
@@ -376,13 +389,18 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
       dup2(fd, STDERR_FILENO);
     }
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    for (int f = 3; f < 1024; ++f) close(f);
+    int keep = 2;
+    if (pass_fd >= 0) {
+      // dup2 onto itself would keep close-on-exec set.
+      if (pass_fd != 3) dup2(pass_fd, 3);
+      else fcntl(3, F_SETFD, 0);
+      keep = 3;
+    }
+    for (int f = keep + 1; f < 1024; ++f) close(f);
     execv(options_.stepd_path.c_str(), argv.data());
     _exit(127);
   }
-  jobs_[id] = RunningJob{pid, true};
-  spdlog::info("job {} started for {} (stepd {})", id, launch.user(), pid);
-  return Status::Ok();
+  return pid;
 }
 
 Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/auth_socket.h"
 #include "common/config.h"
@@ -52,6 +53,12 @@ class NodeDaemon {
 
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
   AuthSigner Signer() const;
+  // Refuses a uid this noded may not run jobs as: another user's when noded is not root, root
+  // unless the config allows root jobs.
+  Status CheckJobUser(uint32_t uid) const;
+  // Starts drover-stepd with `args` in a session of its own, logging to dir/stepd.log;
+  // `pass_fd` >= 0 is handed over as its fd 3.
+  Result<pid_t> SpawnStepd(const std::string& dir, std::vector<std::string> args, int pass_fd);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   Status SignalJob(uint64_t job_id, int32_t signal);
   void RecoverJobs();

@@ -1,7 +1,6 @@
 // NodeDaemon's part in job steps: start a drover-stepd in step mode for each (job, step) on
 // this node, hand it a listening socket for srun's I/O connection, and report the step's end
 // to the controller until it is acknowledged.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,13 +41,7 @@ std::string NodeDaemon::StepDir(StepKey key) const {
 Result<uint16_t> NodeDaemon::LaunchStep(const v1::LaunchStepRequest& launch) {
   const StepKey key{launch.job_id(), launch.step_id()};
   if (steps_.count(key)) return Status::AlreadyExists("step already running here");
-  if (geteuid() != 0 && launch.uid() != geteuid()) {
-    return Status::PermissionDenied("drover-noded on " + options_.node_name + " runs as uid " +
-                                    std::to_string(geteuid()) + ", not root, and can only run that user's jobs");
-  }
-  if (launch.uid() == 0 && !config_.allow_root_jobs) {
-    return Status::PermissionDenied("jobs may not run as root on this cluster");
-  }
+  DROVER_RETURN_IF_ERROR(CheckJobUser(launch.uid()));
   const std::string steps_dir = spool_ + "/steps";
   if (mkdir(steps_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::IoError("cannot create " + steps_dir + ": " + std::strerror(errno));
@@ -72,40 +65,18 @@ Result<uint16_t> NodeDaemon::LaunchStep(const v1::LaunchStepRequest& launch) {
   const uint16_t port = acceptor.local_endpoint(ec).port();
   const int listen_fd = acceptor.native_handle();
 
-  const pid_t pid = fork();
-  if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    const std::string log = dir + "/stepd.log";
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    if (listen_fd != 3) {
-      dup2(listen_fd, 3);
-    } else {
-      fcntl(3, F_SETFD, 0);
-    }
-    for (int f = 4; f < 1024; ++f) close(f);
-    const std::string kill_wait = std::to_string(config_.kill_wait_s);
-    const std::string skew = std::to_string(config_.clock_skew_s);
-    const std::string cert = Config::ForHost(config_.tls_cert, options_.node_name);
-    const std::string tls_key = Config::ForHost(config_.tls_key, options_.node_name);
-    execl(options_.stepd_path.c_str(), "drover-stepd", "--step", "--node", options_.node_name.c_str(),
-          "--kill-wait", kill_wait.c_str(), "--tls-ca", config_.tls_ca.c_str(), "--tls-cert", cert.c_str(),
-          "--tls-key", tls_key.c_str(), "--key-file", config_.key_file.c_str(), "--clock-skew", skew.c_str(),
-          "--listen-fd", "3", dir.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  auto pid = SpawnStepd(dir,
+                        {"--step", "--node", options_.node_name, "--kill-wait",
+                         std::to_string(config_.kill_wait_s), "--tls-ca", config_.tls_ca,
+                         "--tls-cert", Config::ForHost(config_.tls_cert, options_.node_name),
+                         "--tls-key", Config::ForHost(config_.tls_key, options_.node_name),
+                         "--key-file", config_.key_file, "--clock-skew",
+                         std::to_string(config_.clock_skew_s), "--listen-fd", "3", dir},
+                        listen_fd);
   acceptor.close(ec);
-  steps_[key] = RunningJob{pid, true};
-  spdlog::info("step {}.{} started for {} (stepd {}, I/O port {})", key.first, key.second, launch.user(), pid, port);
+  if (!pid.ok()) return pid.status();
+  steps_[key] = RunningJob{*pid, true};
+  spdlog::info("step {}.{} started for {} (stepd {}, I/O port {})", key.first, key.second, launch.user(), *pid, port);
   return port;
 }
 
