@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cli/spec_text.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -244,41 +245,12 @@ Result<v1::JobSpec> BuildAllocationSpec(const RunOptions& o, const std::string& 
   spec.set_account(o.account);
   spec.set_comment(o.comment);
   spec.set_submit_host(submit_host);
-  if (!o.mem.empty()) {
-    auto mb = ParseMemoryMB(o.mem);
-    if (!mb.ok()) return mb.status().WithContext("--mem");
-    spec.set_mem_per_node_mb(*mb);
-  }
-  if (!o.mem_per_cpu.empty()) {
-    auto mb = ParseMemoryMB(o.mem_per_cpu);
-    if (!mb.ok()) return mb.status().WithContext("--mem-per-cpu");
-    spec.set_mem_per_cpu_mb(*mb);
-  }
-  if (!o.time.empty()) {
-    auto minutes = ParseTimeLimitMinutes(o.time);
-    if (!minutes.ok()) return minutes.status().WithContext("--time");
-    spec.set_time_limit_minutes(*minutes);
-  }
-  for (const auto& [flag, text, field] :
-       {std::tuple<const char*, const std::string*, google::protobuf::RepeatedPtrField<std::string>*>{
-            "--nodelist", &o.nodelist, spec.mutable_nodelist()},
-        {"--exclude", &o.exclude, spec.mutable_exclude()}}) {
-    if (text->empty()) continue;
-    auto names = ExpandHostlist(*text);
-    if (!names.ok()) return names.status().WithContext(flag);
-    for (auto& n : *names) field->Add(std::move(n));
-  }
+  DROVER_RETURN_IF_ERROR(ApplySpecText(
+      {o.mem, o.mem_per_cpu, o.time, o.nodelist, o.exclude, o.constraint}, &spec));
   // A --nodelist without -N asks for all of those nodes.
   if (o.nodes.empty() && spec.nodelist_size() > 0) {
     spec.set_min_nodes(static_cast<uint32_t>(spec.nodelist_size()));
     spec.set_max_nodes(static_cast<uint32_t>(spec.nodelist_size()));
-  }
-  std::string features = o.constraint;
-  std::replace(features.begin(), features.end(), '&', ',');
-  std::stringstream ss(features);
-  std::string f;
-  while (std::getline(ss, f, ',')) {
-    if (!f.empty()) spec.add_constraint(f);
   }
   return spec;
 }

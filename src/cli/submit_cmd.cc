@@ -13,6 +13,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/directives.h"
+#include "cli/spec_text.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -189,43 +190,12 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   if (!o.nodes.empty()) DROVER_RETURN_IF_ERROR(ParseNodes(o.nodes, &spec));
   spec.set_ntasks(o.ntasks);
   spec.set_cpus_per_task(o.cpus_per_task);
-  if (!o.mem.empty()) {
-    auto mb = ParseMemoryMB(o.mem);
-    if (!mb.ok()) return mb.status().WithContext("--mem");
-    spec.set_mem_per_node_mb(*mb);
-  }
-  if (!o.mem_per_cpu.empty()) {
-    auto mb = ParseMemoryMB(o.mem_per_cpu);
-    if (!mb.ok()) return mb.status().WithContext("--mem-per-cpu");
-    spec.set_mem_per_cpu_mb(*mb);
-  }
-  if (!o.time.empty()) {
-    auto minutes = ParseTimeLimitMinutes(o.time);
-    if (!minutes.ok()) return minutes.status().WithContext("--time");
-    spec.set_time_limit_minutes(*minutes);
-  }
   spec.set_ntasks_per_node(o.ntasks_per_node);
   spec.set_exclusive(o.exclusive);
   spec.set_cpu_kind(o.cpu_kind);
   spec.set_nice(o.nice);
-  for (const auto& [flag, text, field] :
-       {std::tuple<const char*, const std::string*, google::protobuf::RepeatedPtrField<std::string>*>{
-            "--nodelist", &o.nodelist, spec.mutable_nodelist()},
-        {"--exclude", &o.exclude, spec.mutable_exclude()}}) {
-    if (text->empty()) continue;
-    auto names = ExpandHostlist(*text);
-    if (!names.ok()) return names.status().WithContext(flag);
-    for (auto& n : *names) field->Add(std::move(n));
-  }
-  {
-    std::string features = o.constraint;
-    std::replace(features.begin(), features.end(), '&', ',');
-    std::stringstream ss(features);
-    std::string f;
-    while (std::getline(ss, f, ',')) {
-      if (!f.empty()) spec.add_constraint(f);
-    }
-  }
+  DROVER_RETURN_IF_ERROR(ApplySpecText(
+      {o.mem, o.mem_per_cpu, o.time, o.nodelist, o.exclude, o.constraint}, &spec));
   spec.set_partition(o.partition);
   spec.set_account(o.account);
   spec.set_comment(o.comment);
