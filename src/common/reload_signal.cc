@@ -8,8 +8,11 @@
 namespace drover {
 
 struct ReloadOnSignal::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, std::string path, Apply apply)
-      : signals(io, SIGHUP), config_path(std::move(path)), apply(std::move(apply)) {}
+  Impl(asio::io_context& io, std::string path, Apply apply, Observer observer)
+      : signals(io, SIGHUP),
+        config_path(std::move(path)),
+        apply(std::move(apply)),
+        observer(std::move(observer)) {}
 
   void Wait() {
     signals.async_wait([weak = std::weak_ptr<Impl>(shared_from_this())](
@@ -23,6 +26,13 @@ struct ReloadOnSignal::Impl : std::enable_shared_from_this<Impl> {
   }
 
   Status Reload() {
+    if (observer.begin) observer.begin();
+    Status result = LoadAndApply();
+    if (observer.end) observer.end(result);
+    return result;
+  }
+
+  Status LoadAndApply() {
     auto config = LoadConfig(config_path);
     if (!config.ok()) {
       spdlog::error("reload refused, keeping the current keys: {}", config.status().message());
@@ -41,10 +51,13 @@ struct ReloadOnSignal::Impl : std::enable_shared_from_this<Impl> {
   asio::signal_set signals;
   std::string config_path;
   Apply apply;
+  Observer observer;
 };
 
-ReloadOnSignal::ReloadOnSignal(asio::io_context& io, std::string config_path, Apply apply)
-    : impl_(std::make_shared<Impl>(io, std::move(config_path), std::move(apply))) {
+ReloadOnSignal::ReloadOnSignal(asio::io_context& io, std::string config_path, Apply apply,
+                               Observer observer)
+    : impl_(std::make_shared<Impl>(io, std::move(config_path), std::move(apply),
+                                   std::move(observer))) {
   impl_->Wait();
 }
 

@@ -19,9 +19,16 @@ namespace drover {
 class ReloadOnSignal {
  public:
   using Apply = std::function<void(const Config& config, KeyRing keys)>;
+  // Told when a reload begins and how it ended, e.g. to send RELOADING=1 and READY=1 to
+  // systemd: a service manager must see the daemon ready again even after a refused reload.
+  struct Observer {
+    std::function<void()> begin;
+    std::function<void(const Status& result)> end;
+  };
 
   // `apply` runs on the io_context's thread after each SIGHUP whose reload succeeded.
-  ReloadOnSignal(asio::io_context& io, std::string config_path, Apply apply);
+  ReloadOnSignal(asio::io_context& io, std::string config_path, Apply apply,
+                 Observer observer = {});
   ~ReloadOnSignal();
 
   // What a SIGHUP does, callable directly (tests, `scontrol reconfigure`).

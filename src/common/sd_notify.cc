@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 namespace drover {
 
@@ -110,7 +111,14 @@ void SdNotifier::Ready(std::string_view status) {
 
 void SdNotifier::SetStatus(std::string_view status) { impl_->Send("STATUS=" + std::string(status)); }
 
-void SdNotifier::Reloading() { impl_->Send("RELOADING=1\nSTATUS=reloading"); }
+void SdNotifier::Reloading() {
+  // MONOTONIC_USEC is what Type=notify-reload (systemd 253+) needs to match the reload to
+  // its SIGHUP; older managers ignore it.
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const long long usec = static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+  impl_->Send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=reloading");
+}
 
 void SdNotifier::Reloaded(std::string_view status) {
   impl_->Send("READY=1\nSTATUS=" + std::string(status));

@@ -82,7 +82,12 @@ int main(int argc, char** argv) {
   drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config& c, drover::KeyRing k) {
     server.ReloadKeys(std::move(k));
     controller.Reconfigure(c);
-  });
+      },
+      {[&] { systemd.Reloading(); },
+       [&](const drover::Status& s) {
+         systemd.Reloaded(s.ok() ? "reloaded"
+                                 : "reload refused, previous configuration kept: " + s.message());
+       }});
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);

@@ -118,7 +118,12 @@ int main(int argc, char** argv) {
   systemd.Ready("serving as node " + name);
   drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config&, drover::KeyRing k) {
     daemon.ReloadKeys(std::move(k));
-  });
+      },
+      {[&] { systemd.Reloading(); },
+       [&](const drover::Status& s) {
+         systemd.Reloaded(s.ok() ? "reloaded"
+                                 : "reload refused, previous configuration kept: " + s.message());
+       }});
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (running jobs continue under drover-stepd)", sig);

@@ -93,5 +93,21 @@ TEST_F(KeyRingTest, SighupAppliesNewKeysAndABadEditChangesNothing) {
   EXPECT_EQ(applied.size(), 1u);
 }
 
+TEST_F(KeyRingTest, TheObserverHearsEveryReloadBeginAndEndEvenARefusedOne) {
+  const std::string current = WriteKey("current.key", 'c');
+  const std::string config = WriteConfig(current, "");
+  asio::io_context io;
+  std::vector<std::string> events;
+  ReloadOnSignal reload(
+      io, config, [&](const Config&, KeyRing) { events.push_back("apply"); },
+      {[&] { events.push_back("begin"); },
+       [&](const Status& s) { events.push_back(s.ok() ? "end ok" : "end refused"); }});
+
+  EXPECT_TRUE(reload.Reload().ok());
+  WriteConfig(current, dir_ + "/missing.key");
+  EXPECT_FALSE(reload.Reload().ok());
+  EXPECT_EQ(events, (std::vector<std::string>{"begin", "apply", "end ok", "begin", "end refused"}));
+}
+
 }  // namespace
 }  // namespace drover

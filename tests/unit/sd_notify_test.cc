@@ -154,7 +154,9 @@ TEST(SdNotifierTest, ReadyThenWatchdogPingsFromTheIoContextThenStopping) {
 
   manager.Drain();
   notifier.Reloading();
-  EXPECT_EQ(manager.Receive(), "RELOADING=1\nSTATUS=reloading");
+  const std::string reloading = manager.Receive();
+  EXPECT_EQ(reloading.rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << reloading;
+  EXPECT_NE(reloading.find("\nSTATUS=reloading"), std::string::npos) << reloading;
   notifier.Reloaded("serving again");
   EXPECT_EQ(manager.Receive(), "READY=1\nSTATUS=serving again");
   notifier.SetStatus("3 nodes up");
