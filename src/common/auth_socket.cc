@@ -130,7 +130,9 @@ struct AuthSocketServer::Impl : std::enable_shared_from_this<AuthSocketServer::I
   AuthSigner signer;
 };
 
-// One client: read one request, answer once, close.
+// One client: answers requests in order for as long as it sends them (a client that submits
+// many jobs keeps one connection instead of connecting for every credential), and closes after
+// an error reply or when no complete request arrives within kRequestTimeout.
 class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<Impl> server, Stream::socket socket)
@@ -140,26 +142,33 @@ class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<C
         decoder_(kMaxRequestBytes) {}
 
   void Start() {
-    auto self = shared_from_this();
-    timer_.expires_after(kRequestTimeout);
-    timer_.async_wait([self](const std::error_code& ec) {
-      if (ec) return;  // cancelled: the request was answered in time
-      spdlog::debug("auth socket: client sent no complete request within {} s, closing",
-                    kRequestTimeout.count());
-      self->Close();
-    });
+    ArmTimer();
     Read();
   }
 
   void Close() {
     std::error_code ignored;
+    closed_ = true;
     timer_.cancel();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
 
  private:
+  void ArmTimer() {
+    auto self = shared_from_this();
+    const uint64_t seq = ++timer_seq_;
+    timer_.expires_after(kRequestTimeout);
+    timer_.async_wait([self, seq](const std::error_code& ec) {
+      if (ec || seq != self->timer_seq_ || self->closed_) return;
+      spdlog::debug("auth socket: client sent no complete request within {} s, closing",
+                    kRequestTimeout.count());
+      self->Close();
+    });
+  }
+
   void Read() {
+    if (closed_) return;
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(buf_), [self](const std::error_code& ec, size_t n) {
       if (ec) {
@@ -167,42 +176,59 @@ class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<C
         return;
       }
       self->decoder_.Feed(std::string_view(self->buf_.data(), n));
-      auto frame = self->decoder_.Next();
-      if (!frame.ok()) {
-        self->ReplyError(v1::Envelope(), frame.status());
-        return;
-      }
-      if (!frame->has_value()) {
-        self->Read();
-        return;
-      }
-      self->Handle(**frame);
+      self->Drain();
     });
   }
 
-  void Handle(const std::string& frame) {
+  // Answers every complete request buffered so far with one write.
+  void Drain() {
+    std::string out;
+    bool close_after = false;
+    for (;;) {
+      auto frame = decoder_.Next();
+      if (!frame.ok()) {
+        out += ErrorFrame(v1::Envelope(), frame.status());
+        close_after = true;
+        break;
+      }
+      if (!frame->has_value()) break;
+      if (!Handle(**frame, &out)) {
+        close_after = true;
+        break;
+      }
+    }
+    if (out.empty()) {
+      Read();
+      return;
+    }
+    ArmTimer();
+    Send(std::move(out), close_after);
+  }
+
+  // Appends the answer to `out`; false when it is an error after which the connection closes.
+  bool Handle(const std::string& frame, std::string* out) {
     v1::Envelope request;
     if (!request.ParseFromString(frame)) {
-      ReplyError(request, Status::InvalidArgument("malformed auth request envelope"));
-      return;
+      *out += ErrorFrame(request, Status::InvalidArgument("malformed auth request envelope"));
+      return false;
     }
     auto body = ParseBody(request);
     if (!body.ok()) {
-      ReplyError(request, body.status());
-      return;
+      *out += ErrorFrame(request, body.status());
+      return false;
     }
     if (!body->has_auth()) {
-      ReplyError(request, Status::InvalidArgument(
-                              "the auth socket only answers auth requests (is the client "
-                              "talking to the wrong socket?)"));
-      return;
+      *out += ErrorFrame(request, Status::InvalidArgument(
+                                      "the auth socket only answers auth requests (is the client "
+                                      "talking to the wrong socket?)"));
+      return false;
     }
     const std::string& hash = body->auth().payload_sha256();
     if (hash.size() != kSha256Bytes) {
-      ReplyError(request, Status::InvalidArgument("payload_sha256 must be " +
-                                                  std::to_string(kSha256Bytes) + " bytes, got " +
-                                                  std::to_string(hash.size())));
-      return;
+      *out += ErrorFrame(request, Status::InvalidArgument("payload_sha256 must be " +
+                                                          std::to_string(kSha256Bytes) + " bytes, got " +
+                                                          std::to_string(hash.size())));
+      return false;
     }
     v1::Body ack;
     ack.mutable_ack();
@@ -210,28 +236,36 @@ class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<C
     Status s = server_->Sign(socket_.native_handle(), hash, reply.mutable_credential());
     if (!s.ok()) {
       spdlog::warn("auth socket: {}", s.message());
-      ReplyError(request, s);
-      return;
+      *out += ErrorFrame(request, s);
+      return false;
     }
-    Send(reply);
+    *out += EncodeFrame(reply.SerializeAsString());
+    return true;
   }
 
-  void ReplyError(const v1::Envelope& request, const Status& status) {
+  static std::string ErrorFrame(const v1::Envelope& request, const Status& status) {
     spdlog::debug("auth socket: rejecting request: {}", status.message());
-    Send(MakeErrorReply(request, status));
+    return EncodeFrame(MakeErrorReply(request, status).SerializeAsString());
   }
 
-  // Always the last thing a connection does: one answer, then close.
-  void Send(const v1::Envelope& reply) {
-    out_ = EncodeFrame(reply.SerializeAsString());
+  void Send(std::string data, bool close_after) {
+    out_ = std::move(data);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
-                      [self](const std::error_code&, size_t) { self->Close(); });
+                      [self, close_after](const std::error_code& ec, size_t) {
+                        if (ec || close_after) {
+                          self->Close();
+                          return;
+                        }
+                        self->Drain();  // requests that arrived with the last read
+                      });
   }
 
   std::shared_ptr<Impl> server_;
   Stream::socket socket_;
   asio::steady_timer timer_;
+  uint64_t timer_seq_ = 0;
+  bool closed_ = false;
   FrameDecoder decoder_;
   std::array<char, 4096> buf_;
   std::string out_;
@@ -399,36 +433,50 @@ int RemainingMs(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-Result<v1::Credential> FetchCredential(const std::string& path, const std::string& payload_sha256,
-                                       std::chrono::milliseconds timeout) {
+// The blocking client side: connects, sends requests, reads answers.
+namespace {
+
+Status CheckHash(const std::string& payload_sha256) {
   if (payload_sha256.size() != kSha256Bytes) {
     return Status::InvalidArgument("payload_sha256 must be " + std::to_string(kSha256Bytes) +
                                    " bytes, got " + std::to_string(payload_sha256.size()));
   }
-  DROVER_RETURN_IF_ERROR(CheckPathFits(path));
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  return Status::Ok();
+}
 
-  FdCloser fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return Status::Internal("socket(AF_UNIX) failed: " + ErrnoText(errno));
+Result<int> ConnectAuth(const std::string& path, std::chrono::milliseconds timeout) {
+  DROVER_RETURN_IF_ERROR(CheckPathFits(path));
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Internal("socket(AF_UNIX) failed: " + ErrnoText(errno));
   // For Unix sockets the send timeout also bounds connect() when the listen queue is full.
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
   const sockaddr_un addr = MakeAddress(path);
   int rc;
   do {
-    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   } while (rc != 0 && errno == EINTR);
-  if (rc != 0) return Unreachable(path, errno);
+  if (rc != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Unreachable(path, err);
+  }
+  return fd;
+}
 
+std::string EncodeAuthRequest(const std::string& payload_sha256) {
   v1::Body body;
   body.mutable_auth()->set_payload_sha256(payload_sha256);
-  const std::string request = EncodeFrame(MakeEnvelope(body).SerializeAsString());
+  return EncodeFrame(MakeEnvelope(body).SerializeAsString());
+}
+
+Status SendAll(int fd, const std::string& path, const std::string& data, std::chrono::milliseconds timeout) {
   size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -440,12 +488,17 @@ Result<v1::Credential> FetchCredential(const std::string& path, const std::strin
     }
     sent += static_cast<size_t>(n);
   }
+  return Status::Ok();
+}
 
-  FrameDecoder decoder(kMaxRequestBytes);
+Result<std::string> ReadFrame(int fd, const std::string& path, FrameDecoder& decoder,
+                              std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout) {
   std::array<char, 4096> buf;
-  std::optional<std::string> frame;
-  while (!frame) {
-    pollfd p{fd.get(), POLLIN, 0};
+  for (;;) {
+    auto next = decoder.Next();
+    if (!next.ok()) return next.status().WithContext("answer from the auth socket " + path);
+    if (next->has_value()) return std::move(**next);
+    pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, RemainingMs(deadline));
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -455,7 +508,7 @@ Result<v1::Credential> FetchCredential(const std::string& path, const std::strin
       return Status::Timeout("the drover auth socket at " + path + " did not answer within " +
                              std::to_string(timeout.count()) + " ms");
     }
-    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return Status::Unavailable("reading from the drover auth socket at " + path +
@@ -466,13 +519,12 @@ Result<v1::Credential> FetchCredential(const std::string& path, const std::strin
                                  " closed the connection without answering");
     }
     decoder.Feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-    auto next = decoder.Next();
-    if (!next.ok()) return next.status().WithContext("answer from the auth socket " + path);
-    frame = std::move(*next);
   }
+}
 
+Result<v1::Credential> DecodeAnswer(const std::string& path, const std::string& frame) {
   v1::Envelope reply;
-  if (!reply.ParseFromString(*frame)) {
+  if (!reply.ParseFromString(frame)) {
     return Status::Internal("malformed answer from the drover auth socket at " + path);
   }
   auto answer = BodyOrError(Result<v1::Envelope>(reply));
@@ -482,6 +534,74 @@ Result<v1::Credential> FetchCredential(const std::string& path, const std::strin
                             " answered without a credential (a different drover version?)");
   }
   return reply.credential();
+}
+
+}  // namespace
+
+Result<v1::Credential> FetchCredential(const std::string& path, const std::string& payload_sha256,
+                                       std::chrono::milliseconds timeout) {
+  DROVER_RETURN_IF_ERROR(CheckHash(payload_sha256));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto fd = ConnectAuth(path, timeout);
+  if (!fd.ok()) return fd.status();
+  FdCloser closer(*fd);
+  DROVER_RETURN_IF_ERROR(SendAll(*fd, path, EncodeAuthRequest(payload_sha256), timeout));
+  FrameDecoder decoder(kMaxRequestBytes);
+  auto frame = ReadFrame(*fd, path, decoder, deadline, timeout);
+  if (!frame.ok()) return frame.status();
+  return DecodeAnswer(path, *frame);
+}
+
+AuthClient::AuthClient(std::string path, std::chrono::milliseconds timeout)
+    : path_(std::move(path)), timeout_(timeout) {}
+
+AuthClient::~AuthClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::vector<v1::Credential>> AuthClient::FetchMany(const std::vector<std::string>& hashes) {
+  std::string requests;
+  for (const auto& h : hashes) {
+    DROVER_RETURN_IF_ERROR(CheckHash(h));
+    requests += EncodeAuthRequest(h);
+  }
+  // A kept connection may have been closed by the server (idle timeout, restart): one retry
+  // on a fresh connection, and only if nothing was answered on the old one.
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = fd_ >= 0;
+    if (!reused) {
+      auto fd = ConnectAuth(path_, timeout_);
+      if (!fd.ok()) return fd.status();
+      fd_ = *fd;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    FrameDecoder decoder(kMaxRequestBytes);
+    Status s = SendAll(fd_, path_, requests, timeout_);
+    std::vector<v1::Credential> out;
+    while (s.ok() && out.size() < hashes.size()) {
+      auto frame = ReadFrame(fd_, path_, decoder, deadline, timeout_);
+      if (!frame.ok()) {
+        s = frame.status();
+        break;
+      }
+      auto cred = DecodeAnswer(path_, *frame);
+      if (!cred.ok()) {
+        s = cred.status();
+        break;
+      }
+      out.push_back(std::move(*cred));
+    }
+    if (s.ok()) return out;
+    ::close(fd_);
+    fd_ = -1;
+    if (!reused || !out.empty() || attempt > 0 || s.code() != StatusCode::kUnavailable) return s;
+  }
+}
+
+Result<v1::Credential> AuthClient::Fetch(const std::string& payload_sha256) {
+  auto many = FetchMany({payload_sha256});
+  if (!many.ok()) return many.status();
+  return std::move(many->front());
 }
 
 }  // namespace drover

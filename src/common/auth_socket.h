@@ -6,13 +6,16 @@
 // payload hash the client sent. Wire format: one framed Envelope each way; the request's body
 // is Body{auth}, the response carries the credential and Body{ack} (or Body{error}).
 //
-// FetchCredential is the blocking client side used by the CLI.
+// FetchCredential is the blocking client side used by the CLI; AuthClient keeps one connection
+// for a client that asks many times (a server answers requests in order until the client
+// closes).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/credential.h"
 #include "common/credential_proto.h"
@@ -61,5 +64,23 @@ class AuthSocketServer {
 // Unavailable (with the path and a hint that the daemon must be running) if nobody answers.
 Result<v1::Credential> FetchCredential(const std::string& path, const std::string& payload_sha256,
                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Credentials over one kept-open connection; requests may be pipelined. Not thread-safe.
+class AuthClient {
+ public:
+  explicit AuthClient(std::string path, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~AuthClient();
+  AuthClient(const AuthClient&) = delete;
+  AuthClient& operator=(const AuthClient&) = delete;
+
+  Result<v1::Credential> Fetch(const std::string& payload_sha256);
+  // One credential per hash, in order, all requests sent before the first answer is read.
+  Result<std::vector<v1::Credential>> FetchMany(const std::vector<std::string>& hashes);
+
+ private:
+  std::string path_;
+  std::chrono::milliseconds timeout_;
+  int fd_ = -1;
+};
 
 }  // namespace drover

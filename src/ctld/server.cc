@@ -32,6 +32,9 @@ std::string GroupName(uint32_t gid) {
   return std::to_string(gid);
 }
 
+// How long a resolved user or group name is used before it is looked up again.
+constexpr std::chrono::seconds kNameTtl(60);
+
 v1::Body AckBody() {
   v1::Body b;
   b.mutable_ack();
@@ -56,14 +59,22 @@ CtldServer::CtldServer(asio::io_context& io, Controller& controller, Store& stor
            },
            RpcServerOptions{controller.config().max_frame_bytes,
                             std::chrono::seconds(controller.config().idle_timeout_s),
-                            std::chrono::seconds(10), 1024}) {
+                            std::chrono::seconds(10), 1024}),
+      user_names_(UserName, kNameTtl),
+      group_names_(GroupName, kNameTtl) {
   const Config& cfg = controller_.config();
   AuthSigner signer{keys_.signing, cfg.controller_host, cfg.credential_ttl_s,
                     [this] { return ToUnixMillis(clock_.SystemNow()); }};
-  auth_ = std::make_unique<AuthSocketServer>(io_, cfg.auth_socket, std::move(signer));
+  auth_ = std::make_unique<AuthSocketServer>(auth_io_, cfg.auth_socket, std::move(signer));
 }
 
-CtldServer::~CtldServer() = default;
+CtldServer::~CtldServer() { StopAuthThread(); }
+
+void CtldServer::StopAuthThread() {
+  if (!auth_thread_.joinable()) return;
+  auth_io_.stop();
+  auth_thread_.join();
+}
 
 void CtldServer::ReloadKeys(KeyRing keys) {
   keys_ = std::move(keys);
@@ -85,8 +96,14 @@ Status CtldServer::Start(uint16_t port_override) {
     spdlog::info("auth socket {} is served by another daemon on this host", cfg.auth_socket);
   } else if (!auth.ok()) {
     return auth.WithContext("auth socket");
+  } else {
+    auth_thread_ = std::thread([this] {
+      auto work = asio::make_work_guard(auth_io_);
+      auth_io_.run();
+    });
   }
   timer_ = std::make_unique<asio::steady_timer>(io_);
+  schedule_timer_ = std::make_unique<asio::steady_timer>(io_);
   ArmTimer();
   spdlog::info("drover-ctld for cluster {} listening on {}:{}", cfg.cluster_name, bind, port());
   return Status::Ok();
@@ -96,8 +113,10 @@ uint16_t CtldServer::port() const { return rpc_.port(); }
 
 void CtldServer::Stop() {
   rpc_.Stop();
+  StopAuthThread();  // AuthSocketServer::Stop wants its io_context idle
   auth_->Stop();
   if (timer_) timer_->cancel();
+  if (schedule_timer_) schedule_timer_->cancel();
   for (auto& [name, client] : node_clients_) client->Close();
 }
 
@@ -146,10 +165,11 @@ Result<Identity> CtldServer::Authenticate(const v1::Envelope& request) {
   id.gid = fields.gid;
   id.groups = fields.groups;
   id.host = fields.host;
-  id.user = UserName(fields.uid);
-  id.group_names.push_back(GroupName(fields.gid));
+  const MonotonicTime now = clock_.MonotonicNow();
+  id.user = user_names_.Get(fields.uid, now);
+  id.group_names.push_back(group_names_.Get(fields.gid, now));
   for (uint32_t g : fields.groups) {
-    if (g != fields.gid) id.group_names.push_back(GroupName(g));
+    if (g != fields.gid) id.group_names.push_back(group_names_.Get(g, now));
   }
   return id;
 }
@@ -419,9 +439,29 @@ void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
 void CtldServer::RequestSchedule() {
   if (schedule_pending_) return;
   schedule_pending_ = true;
-  asio::post(io_, [this] {
+  const MonotonicTime earliest = last_pass_end_ + 2 * last_pass_duration_;
+  const MonotonicTime now = clock_.MonotonicNow();
+  if (earliest <= now || !schedule_timer_) {
+    asio::post(io_, [this] { RunSchedule(); });
+    return;
+  }
+  schedule_timer_->expires_after(std::min<std::chrono::steady_clock::duration>(earliest - now, std::chrono::seconds(5)));
+  schedule_timer_->async_wait([this](const asio::error_code& ec) {
+    if (ec) {
+      schedule_pending_ = false;
+      return;
+    }
+    RunSchedule();
+  });
+}
+
+void CtldServer::RunSchedule() {
+  {
     schedule_pending_ = false;
+    const MonotonicTime start = clock_.MonotonicNow();
     auto launches = controller_.Schedule();
+    last_pass_end_ = clock_.MonotonicNow();
+    last_pass_duration_ = last_pass_end_ - start;
     // A job is launched only once its start is on disk, so a restart never starts it twice.
     CommitThen([this, launches](const Status& s) {
       ServeStepWaiters();
@@ -434,7 +474,7 @@ void CtldServer::RequestSchedule() {
         }
       }
     });
-  });
+  }
 }
 
 void CtldServer::CommitThen(std::function<void(Status)> then) {

@@ -3,11 +3,16 @@
 // It authenticates every request (node daemons by their TLS certificate name, users by their
 // credential), calls the Controller on the io_context thread, answers, and carries out the
 // actions the Controller returns: launches and signals to node daemons. Scheduling passes are
-// coalesced: any number of events between two passes cause one pass.
+// coalesced: any number of events between two passes cause one pass, and a pass follows the
+// previous one only after twice its duration, so that passes over a long queue never take
+// more than about a third of the strand from request handling. The auth socket is served on
+// a thread of its own: a credential is never queued behind a scheduling pass.
 #pragma once
 
+#include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <map>
+#include <thread>
 #include <vector>
 #include <memory>
 #include <string>
@@ -17,6 +22,7 @@
 #include "common/key_ring.h"
 #include "common/rpc.h"
 #include "ctld/controller.h"
+#include "ctld/name_cache.h"
 #include "ctld/store/store.h"
 
 
@@ -42,6 +48,8 @@ class CtldServer {
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
   Result<Identity> Authenticate(const v1::Envelope& request);
   void RequestSchedule();
+  void RunSchedule();
+  void StopAuthThread();
   void AddKindUsage(v1::QueryNodesResponse* response) const;
   // Hands everything the controller changed to the store; `then` runs once that is durable
   // (or failed). Replies that acknowledge a change are sent from `then`.
@@ -72,12 +80,19 @@ class CtldServer {
   CredentialVerifier verifier_;
   std::shared_ptr<asio::ssl::context> client_tls_;
   RpcServer rpc_;
+  asio::io_context auth_io_;  // declared before auth_: it outlives the server's handlers
   std::unique_ptr<AuthSocketServer> auth_;
+  std::thread auth_thread_;
   std::unique_ptr<asio::steady_timer> timer_;
+  std::unique_ptr<asio::steady_timer> schedule_timer_;
+  MonotonicTime last_pass_end_{};
+  std::chrono::steady_clock::duration last_pass_duration_{};
   std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
   std::vector<StepWaiter> step_waiters_;
   bool schedule_pending_ = false;
   MonotonicTime next_prune_{};
+  NameCache user_names_;
+  NameCache group_names_;
 };
 
 }  // namespace drover::ctld

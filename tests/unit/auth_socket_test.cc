@@ -99,6 +99,7 @@ class AuthSocketTest : public ::testing::Test {
     server_ = std::make_unique<AuthSocketServer>(io_, path_, Signer(key_));
     Status s = server_->Start();
     if (s.ok()) {
+      io_.restart();
       thread_ = std::thread([this] { io_.run(); });
     }
     return s;
@@ -154,6 +155,32 @@ TEST_F(AuthSocketTest, EachCredentialHasAFreshNonce) {
   auto b = Fetch("x");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->nonce, b->nonce);
+}
+
+// One kept-open connection answers pipelined requests in order, each for its own payload, and
+// keeps answering after that; a connection the server closed is replaced.
+TEST_F(AuthSocketTest, KeptOpenConnectionAnswersManyRequestsInOrder) {
+  ASSERT_TRUE(StartServer().ok());
+  AuthClient client(path_);
+  std::vector<std::string> payloads = {"a", "b", "c", "d"};
+  std::vector<std::string> hashes;
+  for (const auto& p : payloads) hashes.push_back(Sha256(p));
+  auto many = client.FetchMany(hashes);
+  ASSERT_TRUE(many.ok()) << many.status().message();
+  ASSERT_EQ(many->size(), payloads.size());
+  CredentialVerifier verifier({key_});
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    Status s = verifier.Verify(CredentialFromProto((*many)[i]), payloads[i], kNow);
+    EXPECT_TRUE(s.ok()) << i << ": " << s.message();
+  }
+  auto again = client.Fetch(Sha256("e"));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(verifier.Verify(CredentialFromProto(*again), "e", kNow).ok());
+
+  StopServer();
+  ASSERT_TRUE(StartServer().ok());
+  auto after_restart = client.Fetch(Sha256("f"));
+  ASSERT_TRUE(after_restart.ok()) << after_restart.status().message();
 }
 
 TEST_F(AuthSocketTest, SocketAndDirectoryModes) {
