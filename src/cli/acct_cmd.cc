@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <iostream>
 #include <sstream>
@@ -104,6 +106,30 @@ int Run(const std::string& prog, const Args& args, bool native) {
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
   auto jobs = reply->query_acct_response();
+  // The controller answers per numeric id (an array's id brings all its elements); "12_7"
+  // keeps only element 7, as Slurm's sacct does.
+  if (std::any_of(o.jobs.begin(), o.jobs.end(), [](const std::string& j) { return j.find('_') != std::string::npos; })) {
+    auto wanted = [&](const v1::JobInfo& job) {
+      for (const auto& j : o.jobs) {
+        const auto us = j.find('_');
+        const std::string base = j.substr(0, us);
+        if (us == std::string::npos) {
+          if (base == std::to_string(job.job_id()) || base == std::to_string(job.array_job_id())) return true;
+          continue;
+        }
+        std::string index = j.substr(us + 1);
+        index = index.substr(0, index.find('.'));  // "12_7.batch": the element's rows
+        if (base == std::to_string(job.array_job_id()) && job.array_pending().empty() &&
+            index == std::to_string(job.array_task_id())) {
+          return true;
+        }
+      }
+      return false;
+    };
+    auto* list = jobs.mutable_jobs();
+    list->erase(std::remove_if(list->begin(), list->end(), [&](const v1::JobInfo& j) { return !wanted(j); }),
+                list->end());
+  }
   if (!states.empty()) {
     v1::QueryAcctResponse kept;
     for (const auto& j : jobs.jobs()) {
@@ -117,6 +143,19 @@ int Run(const std::string& prog, const Args& args, bool native) {
     std::cout << ToJson(jobs);
     return 0;
   }
+  // Jobs in id order, an array's elements together in index order (the remainder last), as
+  // people read them; the element that kept the array's own id would otherwise come first.
+  std::stable_sort(jobs.mutable_jobs()->begin(), jobs.mutable_jobs()->end(),
+                   [](const v1::JobInfo& a, const v1::JobInfo& b) {
+                     auto key = [](const v1::JobInfo& j) {
+                       const uint64_t base = j.array_job_id() ? j.array_job_id() : j.job_id();
+                       const uint64_t index = !j.array_job_id()           ? 0
+                                              : j.array_pending().empty() ? j.array_task_id()
+                                                                          : UINT64_MAX;
+                       return std::make_pair(base, index);
+                     };
+                     return key(a) < key(b);
+                   });
   std::vector<std::vector<std::string>> rows;
   for (const auto& job : jobs.jobs()) {
     auto job_rows = AcctRows(job, *fields, now, false);

@@ -113,7 +113,11 @@ std::string Value(const v1::JobInfo& job, const std::string& field, const std::s
   }
   if (field == "MaxRSS") return is_step && job.usage().max_rss_kb() ? std::to_string(job.usage().max_rss_kb()) + "K" : "";
   if (field == "TotalCPU") return TotalCpu(job.usage().total_cpu_ms());
-  if (field == "Timelimit") return is_step ? "" : SqueueField(job, 'l', now);
+  // sacct prints limits as Slurm's mins2time_str does: "00:30:00", not squeue's "30:00".
+  if (field == "Timelimit") {
+    if (is_step) return "";
+    return job.time_limit_minutes() ? Clock(int64_t{job.time_limit_minutes()} * 60) : "UNLIMITED";
+  }
   if (field == "WorkDir") return job.spec().work_dir();
   if (field == "Reason") return job.reason();
   if (field == "Comment") return job.spec().comment();
@@ -257,14 +261,17 @@ Result<int64_t> ParseAcctTime(const std::string& text, int64_t now) {
   if (lower == "midnight" || lower == "today") {
     return at(today.tm_year + 1900, today.tm_mon + 1, today.tm_mday, 0, 0, 0);
   }
-  if (lower.rfind("now-", 0) == 0) {
+  if (lower == "tomorrow") return at(today.tm_year + 1900, today.tm_mon + 1, today.tm_mday + 1, 0, 0, 0);
+  if (lower.rfind("now-", 0) == 0 || lower.rfind("now+", 0) == 0) {
+    const std::string kForms = ": use now+N or now-N with an optional unit seconds, minutes, hours, days or weeks";
     size_t used = 0;
     long long n = 0;
     try {
       n = std::stoll(lower.substr(4), &used);
     } catch (const std::exception&) {
-      return Status::InvalidArgument("invalid time \"" + text + "\"");
+      return Status::InvalidArgument("invalid time \"" + text + "\"" + kForms);
     }
+    if (lower[4] == '-' || lower[4] == '+' || n < 0) return Status::InvalidArgument("invalid time \"" + text + "\"" + kForms);
     const std::string unit = lower.substr(4 + used);
     int64_t mult = 1;
     if (unit.empty() || unit.rfind("sec", 0) == 0) mult = 1;
@@ -272,8 +279,8 @@ Result<int64_t> ParseAcctTime(const std::string& text, int64_t now) {
     else if (unit.rfind("hour", 0) == 0) mult = 3600;
     else if (unit.rfind("day", 0) == 0) mult = 86400;
     else if (unit.rfind("week", 0) == 0) mult = 604800;
-    else return Status::InvalidArgument("invalid time unit in \"" + text + "\"");
-    return now - n * mult;
+    else return Status::InvalidArgument("invalid time unit in \"" + text + "\"" + kForms);
+    return lower[3] == '-' ? now - n * mult : now + n * mult;
   }
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   char tail = 0;
@@ -289,7 +296,16 @@ Result<int64_t> ParseAcctTime(const std::string& text, int64_t now) {
   }
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
   return Status::InvalidArgument("invalid time \"" + text +
-                                 "\": use YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], now[-N{minutes,hours,days}] or midnight");
+                                 "\": use YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], now[{+|-}N[seconds|minutes|hours|days|weeks]], "
+                                 "midnight, today, tomorrow or Unix seconds");
+}
+
+Result<int64_t> ParseBeginTime(const std::string& text, int64_t now) {
+  auto t = ParseAcctTime(text, now);
+  if (!t.ok()) return t;
+  const bool time_of_day = text.find(':') != std::string::npos && text.find('-') == std::string::npos;
+  if (time_of_day && *t < now) return *t + 86400;
+  return t;
 }
 
 }  // namespace drover::cli

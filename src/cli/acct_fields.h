@@ -31,7 +31,11 @@ std::string RenderAcct(const std::vector<AcctField>& fields, const std::vector<s
                        AcctLayout layout, bool header);
 
 // "2026-11-29", "2026-11-29T10:00[:00]", "10:00[:00]" (today), "now", "now-2hours",
-// "midnight", "today", or Unix seconds -> Unix seconds (local time).
+// "now+30minutes", "midnight", "today", "tomorrow", or Unix seconds -> Unix seconds (local
+// time). sbatch --begin shares it.
 Result<int64_t> ParseAcctTime(const std::string& text, int64_t now);
+// sbatch --begin: the same forms, but a time of day already past today means tomorrow (as
+// Slurm's parse_time does).
+Result<int64_t> ParseBeginTime(const std::string& text, int64_t now);
 
 }  // namespace drover::cli

@@ -20,6 +20,7 @@ int RunCancel(const Args& args);                           // drover cancel
 int RunSacct(const Args& args);
 int RunAcct(const Args& args);                             // drover acct
 int RunScontrol(const Args& args);
+int RunSacctmgr(const Args& args);                         // read-only: list user/association
 int RunControl(const Args& args);                          // drover control
 int RunKeygen(const Args& args);
 int RunLocal(const Args& args);                            // drover local ...

@@ -54,7 +54,7 @@ std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
       {"Requeue=1", "Restarts=" + std::to_string(j.requeue_count()), "BatchFlag=1", "Reboot=0",
        "ExitCode=" + std::to_string(j.exit_code()) + ":" + std::to_string(j.exit_signal())},
       {"RunTime=" + SqueueField(j, 'M', now), "TimeLimit=" + SqueueField(j, 'l', now), "TimeMin=N/A"},
-      {"SubmitTime=" + FormatTimestamp(j.submit_time()), "EligibleTime=" + FormatTimestamp(j.submit_time())},
+      {"SubmitTime=" + FormatTimestamp(j.submit_time()), "EligibleTime=" + FormatTimestamp(std::max(j.submit_time(), j.spec().begin_time()))},
       {"StartTime=" + (j.start_time() ? FormatTimestamp(j.start_time()) : "Unknown"),
        "EndTime=" + (j.end_time() ? FormatTimestamp(j.end_time()) : "Unknown")},
       {"Partition=" + j.partition(), "AllocNode:Sid=" + j.spec().submit_host() + ":0"},

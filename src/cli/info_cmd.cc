@@ -11,6 +11,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/long_format.h"
 #include "common/hostlist.h"
 #include "common/job.h"
 #include "common/units.h"
@@ -163,11 +164,13 @@ Result<v1::QueryNodesResponse> FetchNodes(const std::optional<std::string>& conf
 int RunSinfo(const Args& args) {
   CLI::App app{"sinfo: view nodes and partitions (Slurm-compatible)", "sinfo"};
   app.set_help_flag("--help", "print this help");
-  std::string format, partition, node_filter;
+  std::string format, long_spec, partition, node_filter, state_filter;
   bool noheader = false, json = false, per_node = false, reasons = false, all = false;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
   app.add_option("-o,--format", format, "output format, e.g. '%P %N'");
+  app.add_option("-O,--Format", long_spec, "output fields by name, e.g. Partition,CPUsState:.14");
+  app.add_option("-t,--states", state_filter, "only nodes in these states, e.g. idle,mix,alloc,down,drain");
   app.add_option("-p,--partition", partition, "only this partition");
   app.add_flag("-N,--Node", per_node, "one line per node");
   app.add_option("-n,--nodes", node_filter, "only these nodes (a hostlist)");
@@ -201,9 +204,47 @@ int RunSinfo(const Args& args) {
                                }),
                 list->end());
   }
+  if (!state_filter.empty()) {
+    // A node matches a state by its compact or long name ("mix", "MIXED"), or "drain" for
+    // draining and drained nodes, as sinfo -t does.
+    std::vector<std::string> wanted;
+    for (auto s : SplitList(state_filter)) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      wanted.push_back(s);
+    }
+    auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!s.empty() && s.back() == '*') s.pop_back();
+      return s;
+    };
+    auto* list = nodes->mutable_nodes();
+    list->erase(std::remove_if(list->begin(), list->end(),
+                               [&](const v1::NodeInfo& n) {
+                                 const std::string compact = lower(StateText(n, true));
+                                 const std::string full = lower(StateText(n, false));
+                                 const bool draining = n.state() == v1::NODE_STATE_DRAINING ||
+                                                       n.state() == v1::NODE_STATE_DRAINED;
+                                 for (const auto& w : wanted) {
+                                   if (w == compact || w == full || (w == "drain" && draining) ||
+                                       (w == "alloc" && full == "allocated")) {
+                                     return false;
+                                   }
+                                 }
+                                 return true;
+                               }),
+                list->end());
+  }
   if (json) {
     std::cout << ToJson(*nodes);
     return 0;
+  }
+  if (!long_spec.empty()) {
+    auto translated = LongFormatToPercent(long_spec, SinfoLongNames());
+    if (!translated.ok()) {
+      std::cerr << "sinfo: error: " << translated.status().message() << "\n";
+      return 1;
+    }
+    format = *translated;
   }
   if (format.empty()) {
     format = reasons    ? "%20E %N"

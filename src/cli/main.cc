@@ -25,7 +25,7 @@ const char* kUsage =
     "  local    run a whole cluster on this machine (up, down, status, kill, start)\n"
     "\n"
     "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, srun, salloc,\n"
-    "squeue, sinfo, scancel, sacct and scontrol are the same program and behave as Slurm's do.\n";
+    "squeue, sinfo, scancel, sacct, scontrol and sacctmgr are the same program and behave as Slurm's do.\n";
 
 std::string Basename(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   if (self == "scancel") return RunScancel(args);
   if (self == "sacct") return RunSacct(args);
   if (self == "scontrol") return RunScontrol(args);
+  if (self == "sacctmgr") return RunSacctmgr(args);
 
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::cout << kUsage;
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   if (command == "scancel") return RunScancel(rest);
   if (command == "sacct") return RunSacct(rest);
   if (command == "scontrol") return RunScontrol(rest);
+  if (command == "sacctmgr") return RunSacctmgr(rest);
   std::cerr << "drover: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

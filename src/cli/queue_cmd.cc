@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -15,13 +16,14 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/job_fields.h"
+#include "cli/long_format.h"
 #include "common/job.h"
 
 namespace drover::cli {
 namespace {
 
 struct QueueFilter {
-  std::string states, users, jobs, partitions;
+  std::string states, users, jobs, partitions, names;
 };
 
 Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
@@ -62,6 +64,10 @@ Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
 // Whether `job` is one that `-j` named: "12" names a job or every element of array 12,
 // "12_7" one element.
 bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
+  if (!f.names.empty()) {
+    const auto names = SplitList(f.names);
+    if (std::find(names.begin(), names.end(), job.spec().name()) == names.end()) return false;
+  }
   if (f.jobs.empty()) return true;
   for (const auto& j : SplitList(f.jobs)) {
     if (j.find('_') == std::string::npos) {
@@ -85,7 +91,7 @@ Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, co
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return reply.status();
   v1::QueryJobsResponse response = reply->query_jobs_response();
-  if (!f.jobs.empty()) {
+  if (!f.jobs.empty() || !f.names.empty()) {
     auto* jobs = response.mutable_jobs();
     jobs->erase(std::remove_if(jobs->begin(), jobs->end(), [&](const v1::JobInfo& j) { return !Wanted(j, f); }),
                 jobs->end());
@@ -99,12 +105,14 @@ int RunSqueue(const Args& args) {
   CLI::App app{"squeue: view the job queue (Slurm-compatible)", "squeue"};
   app.set_help_flag("--help", "print this help");
   QueueFilter f;
-  std::string format;
+  std::string format, long_spec;
   bool noheader = false, json = false, all = false, me = false, long_format = false, steps = false;
   int iterate = 0;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
-  app.add_option("-o,--format", format, "output format, e.g. '%i %t'");
+  app.add_option("-o,--format", format, "output format, e.g. '%i %t' or '%.18i %.2t %R'");
+  app.add_option("-O,--Format", long_spec, "output fields by name, e.g. JobID:10,Name,State:.8");
+  app.add_option("-n,--name", f.names, "only jobs with these names (comma-separated)");
   app.add_option("-t,--states,--state", f.states, "comma-separated states, or 'all'");
   app.add_option("-u,--user,--users", f.users, "comma-separated user names");
   app.add_option("-j,--jobs,--job", f.jobs, "comma-separated job ids");
@@ -127,6 +135,14 @@ int RunSqueue(const Args& args) {
   if (me) {
     const char* user = getenv("USER");
     f.users = user ? user : std::to_string(getuid());
+  }
+  if (!long_spec.empty()) {
+    auto translated = LongFormatToPercent(long_spec, SqueueLongNames());
+    if (!translated.ok()) {
+      std::cerr << "squeue: error: " << translated.status().message() << "\n";
+      return 1;
+    }
+    format = *translated;
   }
   if (format.empty() && steps) format = "%.15i %.8j %.9P %.8u %.9M %N";
   if (format.empty()) {

@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 #include <tuple>
 
+#include "cli/acct_fields.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/directives.h"
@@ -62,7 +64,9 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-d,--dependency", o.dependency,
                  "start after other jobs: afterok:ID[:ID], afterany, afternotok, after, singleton; "
                  "',' = all, '?' = any");
-  app.add_option("-b,--begin", o.begin, "start after this time (not supported yet)");
+  app.add_option("-b,--begin", o.begin,
+                 "start no earlier than: HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]], now+N[minutes|hours|days], "
+                 "midnight, tomorrow");
   app.add_option("--ntasks-per-node", o.ntasks_per_node, "tasks on each node");
   app.add_flag("--exclusive", o.exclusive, "whole nodes, shared with no other job");
   app.add_option("-w,--nodelist", o.nodelist, "nodes the job must run on (hostlist)");
@@ -315,15 +319,14 @@ int RunSubmit(const std::string& prog, const Args& args) {
     }
   }
   WarnIgnored(prog, app);
-  for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--begin", &opts.begin}}) {
-    if (!value->empty()) {
-      std::cerr << prog << ": error: " << flag << " is not supported by this drover version yet\n";
-      return 1;
-    }
-  }
 
   auto spec = BuildSpec(opts, script, script_name, rest);
   if (!spec.ok()) return ReportError(prog, spec.status());
+  if (!opts.begin.empty()) {
+    auto begin = ParseBeginTime(opts.begin, time(nullptr));
+    if (!begin.ok()) return ReportError(prog, begin.status().WithContext("--begin"));
+    spec->set_begin_time(*begin);
+  }
   auto client = ControllerClient::Connect(opts.config);
   if (!client.ok()) return ReportError(prog, client.status());
   v1::Body body;
