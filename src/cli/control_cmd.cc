@@ -2,6 +2,7 @@
 // requeue jobs.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -16,7 +17,57 @@
 namespace drover::cli {
 namespace {
 
-Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words) {
+// The numeric id of element `index` of array `array_id` (CONTRACT.md §8.4 "12_7"): the
+// controller knows it once the element has started; a not-started element has no id yet.
+Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uint64_t index) {
+  v1::Body body;
+  body.mutable_query_jobs()->set_include_finished(true);
+  body.mutable_query_jobs()->add_job_ids(array_id);
+  auto reply = client.Call(body);
+  if (!reply.ok()) return reply.status();
+  auto jobs = reply->query_jobs_response().jobs();
+  if (jobs.empty()) {  // gone from the controller's memory: accounting still has it
+    v1::Body acct;
+    acct.mutable_query_acct()->add_job_ids(array_id);
+    auto from_store = client.Call(acct);
+    if (from_store.ok()) jobs = from_store->query_acct_response().jobs();
+  }
+  const std::string text = std::to_string(array_id) + "_" + std::to_string(index);
+  for (const auto& j : jobs) {
+    if (j.array_job_id() == array_id && j.array_pending().empty() && j.array_task_id() == index) return j.job_id();
+  }
+  // "3-4,7%2": whether `index` is one of the pending elements.
+  auto pending_has = [index](const std::string& ranges) {
+    const std::string list = ranges.substr(0, ranges.find('%'));
+    size_t start = 0;
+    while (start < list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      const std::string item = list.substr(start, comma - start);
+      start = comma + 1;
+      const auto dash = item.find('-');
+      try {
+        const uint64_t lo = std::stoull(item.substr(0, dash));
+        const uint64_t hi = dash == std::string::npos ? lo : std::stoull(item.substr(dash + 1));
+        if (index >= lo && index <= hi) return true;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }
+    return false;
+  };
+  for (const auto& j : jobs) {
+    if (j.array_job_id() == array_id && !j.array_pending().empty() && pending_has(j.array_pending())) {
+      return Status::InvalidArgument("element " + text + " has not started yet: act on the whole array " +
+                                     std::to_string(array_id) + " (its pending elements are " +
+                                     JobIdText(j) + ")");
+    }
+  }
+  return Status::NotFound("Invalid job id specified: " + text);
+}
+
+// "12", "12,13", "12_7" (an array element, resolved through `client`).
+Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, ControllerClient& client) {
   std::vector<uint64_t> ids;
   for (const auto& w : words) {
     std::string item;
@@ -25,10 +76,23 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words) {
         if (!item.empty()) {
           try {
             size_t used = 0;
-            ids.push_back(std::stoull(item, &used));
-            if (used != item.size()) throw std::invalid_argument(item);
+            const uint64_t id = std::stoull(item, &used);
+            if (used < item.size() && item[used] == '_') {
+              size_t index_used = 0;
+              const std::string index = item.substr(used + 1);
+              const uint64_t task = std::stoull(index, &index_used);
+              if (index_used != index.size() || !std::isdigit(static_cast<unsigned char>(index[0]))) {
+                throw std::invalid_argument(item);
+              }
+              auto element = ResolveElement(client, id, task);
+              if (!element.ok()) return element.status();
+              ids.push_back(*element);
+            } else {
+              if (used != item.size()) throw std::invalid_argument(item);
+              ids.push_back(id);
+            }
           } catch (const std::exception&) {
-            return Status::InvalidArgument("Invalid job id specified: " + item);
+            return Status::InvalidArgument("Invalid job id specified: " + item + " (use N, N,M or ARRAY_INDEX)");
           }
         }
         item.clear();
@@ -64,6 +128,12 @@ std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
        "NumTasks=" + std::to_string(j.spec().ntasks() ? j.spec().ntasks() : 1),
        "CPUs/Task=" + std::to_string(j.spec().cpus_per_task() ? j.spec().cpus_per_task() : 1)},
   };
+  if (j.array_job_id()) {
+    // Slurm: "JobId=11 ArrayJobId=9 ArrayTaskId=2 JobName=...", ArrayTaskId=3-5 for the rest.
+    groups[0].insert(groups[0].begin() + 1, "ArrayJobId=" + std::to_string(j.array_job_id()));
+    groups[0].insert(groups[0].begin() + 2, "ArrayTaskId=" + (j.array_pending().empty() ? std::to_string(j.array_task_id())
+                                                                                         : j.array_pending()));
+  }
   if (details) {
     for (const auto& a : j.allocation()) {
       std::vector<std::string> ids;
@@ -148,7 +218,7 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     q->set_include_finished(true);
     std::vector<uint64_t> ids;
     if (!rest.empty()) {
-      auto parsed = ParseIds(rest);
+      auto parsed = ParseIds(rest, **client);
       if (!parsed.ok()) return ReportError(prog, parsed.status());
       ids = *parsed;
       for (uint64_t id : ids) q->add_job_ids(id);
@@ -210,10 +280,10 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
 
 int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
               const std::optional<std::string>& config) {
-  auto ids = ParseIds(words);
-  if (!ids.ok()) return ReportError(prog, ids.status());
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return ReportError(prog, client.status());
+  auto ids = ParseIds(words, **client);
+  if (!ids.ok()) return ReportError(prog, ids.status());
   v1::Body body;
   body.mutable_control_job()->set_action(action);
   for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);

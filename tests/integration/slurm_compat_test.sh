@@ -447,6 +447,12 @@ ct1() {
   local out
   out=$(scontrol -o show job "$HELD")
   [ "$(wc -l <<<"$out")" = 1 ] && grep -q "JobState=PENDING" <<<"$out" || no "-o show job: $out"
+  # An array element by its N_I name (CONTRACT.md §8.4).
+  local arr
+  arr=$(submit --array=5-6 --wrap true)
+  await 30 gone "$arr"
+  scontrol show job "${arr}_6" | grep -q "ArrayJobId=$arr ArrayTaskId=6 .*" || no "show job ${arr}_6: $(scontrol show job "${arr}_6" | head -n1)"
+  scontrol show job "${arr}_6" | grep -q "JobState=COMPLETED" || no "show job ${arr}_6 state"
 }
 check CT-1 ct1
 
@@ -457,6 +463,13 @@ ct2() {
   scontrol requeue "$id" || no "requeue failed"
   await 20 sh -c "scontrol show job $id | grep -q Restarts=1"
   scancel "$id"
+  local arr
+  arr=$(submit --array=1-2 --wrap 'sleep 30')
+  await 20 sh -c "[ \"\$(squeue -h -t R -j $arr -o %i | wc -l)\" = 2 ]"
+  scontrol requeue "${arr}_2" || no "requeue ${arr}_2 failed"
+  await 20 sh -c "scontrol show job ${arr}_2 | grep -q Restarts=1"
+  scontrol show job "${arr}_1" | grep -q Restarts=0 || no "requeue ${arr}_2 also requeued ${arr}_1"
+  scancel "$arr"
 }
 check CT-2 ct2
 
