@@ -560,7 +560,27 @@ void Controller::Allocate(const std::vector<sched::Allocation>& nodes) {
   }
 }
 
+bool Controller::StillFits(const std::vector<sched::Allocation>& nodes) const {
+  for (const auto& a : nodes) {
+    auto it = nodes_.find(a.node);
+    if (it == nodes_.end()) return false;
+    const NodeRecord& n = it->second;
+    if (!n.registered || n.down || n.admin_down || n.drained || n.drain) return false;
+    for (uint32_t core : a.core_ids) {
+      if (n.used_cores.count(core)) return false;
+    }
+    if (n.alloc_memory_mb + a.memory_mb > n.config.memory_mb) return false;
+  }
+  return true;
+}
+
 std::vector<LaunchAction> Controller::Schedule() {
+  PreparedPass pass = PreparePass();
+  sched::Plan plan = RunPass(pass);
+  return ApplyPass(pass, std::move(plan));
+}
+
+Controller::PreparedPass Controller::PreparePass() {
   // Dependencies first: a satisfied one is dropped for good (as Slurm clears it), a never
   // satisfiable one is latched so that purging its targets later cannot release the job.
   const auto deps = EvaluateDependencies();
@@ -576,21 +596,18 @@ std::vector<LaunchAction> Controller::Schedule() {
     }
   }
 
-  sched::Snapshot snap = BuildSnapshot(false);
-  if (snap.pending.empty()) {
-    priorities_.clear();
-    return {};
-  }
+  PreparedPass pass;
+  pass.options = SchedOptions();
+  pass.snapshot = BuildSnapshot(false);
+  sched::Snapshot& snap = pass.snapshot;
+  if (snap.pending.empty()) return pass;
   // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
   // that map back to it. Throttled (%M) arrays and unmet dependencies are not started.
-  std::map<uint64_t, uint32_t> running_elements;
   for (const auto& [id, job] : jobs_) {
     if (job.array_job_id != 0 && !job.IsArrayRemainder() && (job.state == JobState::kRunning || job.holds_resources)) {
-      ++running_elements[job.array_job_id];
+      ++pass.running_elements[job.array_job_id];
     }
   }
-  std::map<uint64_t, uint64_t> array_of;  // scheduler-only id -> array id
-  std::set<uint64_t> throttled;
   std::vector<sched::PendingJob> extra;
   uint64_t next_synthetic = kSyntheticIdBase;
   for (auto& p : snap.pending) {
@@ -599,55 +616,78 @@ std::vector<LaunchAction> Controller::Schedule() {
     if (!job.IsArrayRemainder()) continue;
     uint32_t slots = std::min(job.array_remaining->Count(), kMaxElementsPerPass);
     if (job.array_max_running) {
-      const uint32_t running = running_elements[p.id];
+      const uint32_t running = pass.running_elements[p.id];
       slots = std::min(slots, job.array_max_running > running ? job.array_max_running - running : 0);
     }
     if (slots == 0) {
-      throttled.insert(p.id);
+      pass.throttled.insert(p.id);
       p.dependency_satisfied = false;  // keeps it out of this pass without blocking others
       continue;
     }
     for (uint32_t k = 1; k < slots; ++k) {
       sched::PendingJob copy = p;
       copy.id = next_synthetic++;
-      array_of[copy.id] = p.id;
+      pass.array_of[copy.id] = p.id;
       extra.push_back(std::move(copy));
     }
   }
   for (auto& p : extra) snap.pending.push_back(std::move(p));
+  return pass;
+}
 
-  sched::Plan plan = sched::Schedule(snap, SchedOptions());
+sched::Plan Controller::RunPass(const PreparedPass& pass) {
+  if (pass.snapshot.pending.empty()) return {};
+  return sched::Schedule(pass.snapshot, pass.options);
+}
+
+std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale) {
+  if (stale) *stale = false;
   priorities_.clear();
+  if (pass.snapshot.pending.empty()) return {};
   for (auto& p : plan.priorities) {
     if (p.id < kSyntheticIdBase) priorities_.push_back(std::move(p));
   }
   for (const auto& wait : plan.waits) {
     if (wait.id >= kSyntheticIdBase) continue;
-    JobRecord& job = jobs_.at(wait.id);
+    auto it = jobs_.find(wait.id);
+    if (it == jobs_.end() || it->second.state != JobState::kPending) continue;
+    JobRecord& job = it->second;
+    // Held since the snapshot: the hold's reason stands until the next pass.
+    if (job.spec.hold() && wait.reason != sched::reason::kJobHeldUser &&
+        wait.reason != sched::reason::kJobHeldAdmin) {
+      continue;
+    }
     job.reason = job.dependency_never ? kDependencyNeverSatisfied
-                 : throttled.count(wait.id) && wait.reason == sched::reason::kDependency && job.dependency.empty()
+                 : pass.throttled.count(wait.id) && wait.reason == sched::reason::kDependency && job.dependency.empty()
                      ? kJobArrayTaskLimit
                      : wait.reason;
   }
   std::vector<LaunchAction> launches;
+  const int64_t now = Now();
   for (auto& start : plan.starts) {
-    auto mapped = array_of.find(start.id);
-    auto it = jobs_.find(mapped == array_of.end() ? start.id : mapped->second);
+    auto mapped = pass.array_of.find(start.id);
+    auto it = jobs_.find(mapped == pass.array_of.end() ? start.id : mapped->second);
     if (it == jobs_.end() || it->second.state != JobState::kPending) continue;
     JobRecord* target = &it->second;
+    // Whatever changed since the snapshot (a hold, a cancel then purge, a drained node) wins.
+    if (target->spec.hold() || !target->durable || !target->dependency.empty() || target->dependency_never ||
+        (target->IsArrayRemainder() && target->array_remaining->Empty()) || !StillFits(start.nodes)) {
+      if (stale) *stale = true;
+      continue;
+    }
     if (target->IsArrayRemainder()) {
       JobRecord& array = *target;
       target = &SplitElement(array, *array.array_remaining->First());
       // The remainder now waits on its throttle, not on the reason of a pass ago.
       if (array.IsArrayRemainder() && array.array_max_running &&
-          ++running_elements[array.id] >= array.array_max_running) {
+          ++pass.running_elements[array.id] >= array.array_max_running) {
         array.reason = kJobArrayTaskLimit;
       }
     }
     JobRecord& job = *target;
     job.state = JobState::kRunning;
     job.reason = "None";
-    job.start_time = snap.now;
+    job.start_time = now;
     job.allocation = std::move(start.nodes);
     job.holds_resources = true;
     MarkDirty(job.id);

@@ -161,8 +161,25 @@ class Controller {
   // The launch of a job could not be delivered or was refused by the node.
   void LaunchFailed(uint64_t job_id, const std::string& node, const Status& why);
 
-  // Runs a scheduling pass; started jobs become RUNNING and their launches are returned.
-  // Launch them only once the batch that records the start is durable.
+  // A scheduling pass in three parts, so that its heavy middle runs off the thread that owns
+  // the controller (issue #5): PreparePass copies what the scheduler needs and evaluates
+  // dependencies; RunPass is the pure scheduler and may run on any thread; ApplyPass carries
+  // the plan out, skipping any start that no longer holds (the job is no longer pending or is
+  // held, a node is no longer usable, its cores or memory were taken) and setting
+  // `*stale` so that the caller runs another pass.
+  struct PreparedPass {
+    sched::Snapshot snapshot;
+    sched::Options options;
+    std::map<uint64_t, uint64_t> array_of;  // scheduler-only id -> array id
+    std::set<uint64_t> throttled;           // arrays at their %M limit
+    std::map<uint64_t, uint32_t> running_elements;
+  };
+  PreparedPass PreparePass();
+  static sched::Plan RunPass(const PreparedPass& pass);
+  // Started jobs become RUNNING and their launches are returned. Launch them only once the
+  // batch that records the start is durable.
+  std::vector<LaunchAction> ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale = nullptr);
+  // The three parts in a row.
   std::vector<LaunchAction> Schedule();
   // The start of `job_id` could not be made durable: it goes back to pending.
   void RevertStart(uint64_t job_id);
@@ -237,6 +254,8 @@ class Controller {
   sched::Snapshot BuildSnapshot(bool idle) const;
   sched::Options SchedOptions() const;
   void Allocate(const std::vector<sched::Allocation>& nodes);
+  // Whether the cores and memory of `nodes` are free and the nodes usable right now.
+  bool StillFits(const std::vector<sched::Allocation>& nodes) const;
   static JobRecord FromStored(const v1::StoredJob& stored);
   v1::LaunchJobRequest MakeLaunch(const JobRecord& job) const;
   // Parses spec.array and spec.dependency into the record (at submission and at restore).

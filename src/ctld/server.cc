@@ -112,6 +112,8 @@ Status CtldServer::Start(uint16_t port_override) {
 uint16_t CtldServer::port() const { return rpc_.port(); }
 
 void CtldServer::Stop() {
+  stopped_ = true;
+  sched_pool_.join();  // a pass in flight finishes; its plan is dropped
   rpc_.Stop();
   StopAuthThread();  // AuthSocketServer::Stop wants its io_context idle
   auth_->Stop();
@@ -437,6 +439,10 @@ void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
 }
 
 void CtldServer::RequestSchedule() {
+  if (pass_running_) {
+    schedule_again_ = true;
+    return;
+  }
   if (schedule_pending_) return;
   schedule_pending_ = true;
   const MonotonicTime earliest = last_pass_end_ + 2 * last_pass_duration_;
@@ -455,25 +461,42 @@ void CtldServer::RequestSchedule() {
   });
 }
 
+// The snapshot is taken here, on the strand; the pass runs on sched_pool_ while requests are
+// served; its plan comes back to the strand to be applied.
 void CtldServer::RunSchedule() {
-  {
-    schedule_pending_ = false;
-    const MonotonicTime start = clock_.MonotonicNow();
-    auto launches = controller_.Schedule();
-    last_pass_end_ = clock_.MonotonicNow();
-    last_pass_duration_ = last_pass_end_ - start;
-    // A job is launched only once its start is on disk, so a restart never starts it twice.
-    CommitThen([this, launches](const Status& s) {
-      ServeStepWaiters();
-      for (const auto& launch : launches) {
-        if (s.ok()) {
-          Launch(launch);
-        } else {
-          spdlog::error("start of job {} not saved, keeping it pending: {}", launch.request.job_id(), s.message());
-          controller_.RevertStart(launch.request.job_id());
-        }
+  schedule_pending_ = false;
+  if (stopped_) return;
+  pass_running_ = true;
+  const MonotonicTime start = clock_.MonotonicNow();
+  auto pass = std::make_shared<Controller::PreparedPass>(controller_.PreparePass());
+  asio::post(sched_pool_, [this, pass, start] {
+    auto plan = std::make_shared<sched::Plan>(Controller::RunPass(*pass));
+    asio::post(io_, [this, pass, plan, start] { FinishSchedule(*pass, std::move(*plan), start); });
+  });
+}
+
+void CtldServer::FinishSchedule(Controller::PreparedPass& pass, sched::Plan plan, MonotonicTime start) {
+  pass_running_ = false;
+  if (stopped_) return;
+  bool stale = false;
+  auto launches = controller_.ApplyPass(pass, std::move(plan), &stale);
+  last_pass_end_ = clock_.MonotonicNow();
+  last_pass_duration_ = last_pass_end_ - start;
+  // A job is launched only once its start is on disk, so a restart never starts it twice.
+  CommitThen([this, launches](const Status& s) {
+    ServeStepWaiters();
+    for (const auto& launch : launches) {
+      if (s.ok()) {
+        Launch(launch);
+      } else {
+        spdlog::error("start of job {} not saved, keeping it pending: {}", launch.request.job_id(), s.message());
+        controller_.RevertStart(launch.request.job_id());
       }
-    });
+    }
+  });
+  if (stale || schedule_again_) {
+    schedule_again_ = false;
+    RequestSchedule();
   }
 }
 

@@ -5,12 +5,15 @@
 // actions the Controller returns: launches and signals to node daemons. Scheduling passes are
 // coalesced: any number of events between two passes cause one pass, and a pass follows the
 // previous one only after twice its duration, so that passes over a long queue never take
-// more than about a third of the strand from request handling. The auth socket is served on
+// more than about a third of the strand from request handling; the scheduler itself runs on
+// a thread of its own over a snapshot, and its plan is applied back on the strand, each start
+// checked to still hold. The auth socket is served on
 // a thread of its own: a credential is never queued behind a scheduling pass.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <map>
 #include <thread>
 #include <vector>
@@ -49,6 +52,7 @@ class CtldServer {
   Result<Identity> Authenticate(const v1::Envelope& request);
   void RequestSchedule();
   void RunSchedule();
+  void FinishSchedule(Controller::PreparedPass& pass, sched::Plan plan, MonotonicTime start);
   void StopAuthThread();
   void AddKindUsage(v1::QueryNodesResponse* response) const;
   // Hands everything the controller changed to the store; `then` runs once that is durable
@@ -89,7 +93,11 @@ class CtldServer {
   std::chrono::steady_clock::duration last_pass_duration_{};
   std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
   std::vector<StepWaiter> step_waiters_;
-  bool schedule_pending_ = false;
+  bool stopped_ = false;
+  bool schedule_pending_ = false;  // a pass is queued
+  bool pass_running_ = false;      // a pass is being computed off the strand
+  bool schedule_again_ = false;    // asked for while a pass was running
+  asio::thread_pool sched_pool_{1};  // where the scheduler itself runs, on a snapshot
   MonotonicTime next_prune_{};
   NameCache user_names_;
   NameCache group_names_;

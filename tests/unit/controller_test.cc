@@ -1278,3 +1278,60 @@ TEST_F(ControllerTest, ChangesOfAFailedCommitAreWrittenWithTheNextOne) {
 }
 }  // namespace
 }  // namespace drover::ctld
+
+namespace drover::ctld {
+namespace {
+
+// The pass runs off the strand on a snapshot: whatever changed before its plan is applied
+// wins, and the caller is told to run another pass.
+TEST_F(ControllerTest, PlanAppliedAfterAHoldACancelOrADrainStartsNothingStale) {
+  ASSERT_TRUE(Register("node1").ok());
+  const uint64_t held = SubmitOk();
+  const uint64_t cancelled = SubmitOk();
+  auto pass = ctl().PreparePass();
+  auto plan = Controller::RunPass(pass);
+  ASSERT_EQ(plan.starts.size(), 2u);
+  std::vector<SignalAction> actions;
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {held}, Alice(), &actions);
+  Cancel(cancelled);
+  bool stale = false;
+  EXPECT_TRUE(ctl().ApplyPass(pass, std::move(plan), &stale).empty());
+  EXPECT_TRUE(stale);
+  EXPECT_EQ(State(held), JobState::kPending);
+  EXPECT_EQ(Reason(held), "JobHeldUser");
+  EXPECT_EQ(State(cancelled), JobState::kCancelled);
+
+  const uint64_t third = SubmitOk();
+  pass = ctl().PreparePass();
+  plan = Controller::RunPass(pass);
+  ASSERT_EQ(plan.starts.size(), 1u);
+  ctl().UpdateNodes(NodeUpdate(v1::NODE_ACTION_DRAIN, {"node1"}), Root(), &actions);
+  EXPECT_TRUE(ctl().ApplyPass(pass, std::move(plan), &stale).empty());
+  EXPECT_TRUE(stale);
+  EXPECT_EQ(State(third), JobState::kPending);
+}
+
+// Cores a plan gives out are checked against what is allocated when it is applied.
+TEST_F(ControllerTest, PlanIsNotAppliedOverCoresTakenMeanwhile) {
+  ASSERT_TRUE(Register("node1").ok());
+  v1::JobSpec whole = Spec();
+  whole.set_cpus_per_task(4);
+  const uint64_t first = SubmitOk(whole);
+  auto pass = ctl().PreparePass();
+  auto plan = Controller::RunPass(pass);
+  ASSERT_EQ(plan.starts.size(), 1u);
+  // Meanwhile another pass gives node1's cores to a second job (the first is held then).
+  std::vector<SignalAction> actions;
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {first}, Alice(), &actions);
+  const uint64_t second = SubmitOk(whole);
+  EXPECT_EQ(Schedule().size(), 1u);
+  EXPECT_EQ(State(second), JobState::kRunning);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {first}, Alice(), &actions);
+  bool stale = false;
+  EXPECT_TRUE(ctl().ApplyPass(pass, std::move(plan), &stale).empty());
+  EXPECT_TRUE(stale);
+  EXPECT_EQ(State(first), JobState::kPending);
+}
+
+}  // namespace
+}  // namespace drover::ctld
