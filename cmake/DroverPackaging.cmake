@@ -36,6 +36,17 @@ install(CODE "
     endif()
   endforeach()" COMPONENT client)
 
+# Man pages (made by the build, src/cli/CMakeLists.txt) and bash completion, which bash-completion
+# loads by command name: the same script under each front end's name.
+install(DIRECTORY ${CMAKE_BINARY_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT client
+        OPTIONAL FILES_MATCHING PATTERN "*.1")
+set(DROVER_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+install(FILES etc/bash-completion/drover DESTINATION ${DROVER_COMPLETION_DIR} COMPONENT client)
+install(CODE "
+  foreach(name sbatch srun salloc squeue sinfo scancel sacct scontrol)
+    file(CREATE_LINK drover \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${DROVER_COMPLETION_DIR}/\${name}\" SYMBOLIC)
+  endforeach()" COMPONENT client)
+
 install(FILES etc/drover.yaml DESTINATION ${DROVER_DOC_DIR}/examples COMPONENT common)
 install(FILES README.md docs/admin-guide.md docs/configuration.md docs/security.md
         docs/user-guide.md docs/architecture.md DESTINATION ${DROVER_DOC_DIR} COMPONENT common)

@@ -14,6 +14,8 @@
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/usage.h"
 #include "common/job.h"
 
 namespace drover::cli {
@@ -58,9 +60,9 @@ int Run(const std::string& prog, const Args& args, bool native) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return UsageError(app, prog, e);
     std::cerr << prog << ": error: " << e.what() << "\n";
-    return 1;
+    return UsageExit(prog);
   }
   const int64_t now = time(nullptr);
   v1::Body body;

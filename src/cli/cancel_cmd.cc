@@ -9,6 +9,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/usage.h"
 
 namespace drover::cli {
 namespace {
@@ -115,7 +116,7 @@ int RunScancel(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return UsageError(app, "scancel", e);
     std::cerr << "scancel: error: " << e.what() << "\n";
     return 1;
   }
@@ -158,7 +159,7 @@ int RunCancel(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return UsageError(app, "drover cancel", e);
   }
   if (req.ids.empty() && req.user.empty()) {
     std::cerr << "drover cancel: error: name at least one job id (or --user)\n";

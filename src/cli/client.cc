@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/exit_codes.h"
 #include "common/auth_socket.h"
 #include "common/credential.h"
 #include "common/envelope.h"
@@ -37,7 +38,7 @@ Result<v1::Body> ControllerClient::Call(const v1::Body& body) {
 
 int ReportError(const std::string& prog, const Status& status) {
   std::cerr << prog << ": error: " << status.message() << "\n";
-  return 1;
+  return IsNative(prog) ? ExitCodeFor(status) : 1;
 }
 
 }  // namespace drover::cli

@@ -33,7 +33,8 @@ class ControllerClient {
   std::unique_ptr<BlockingRpcClient> rpc_;
 };
 
-// Prints "<prog>: error: <message>" on stderr and returns the exit code for it (1).
+// Prints "<prog>: error: <message>" on stderr and returns the exit code for it: 1 for the
+// Slurm front ends, ExitCodeFor(status) for the native commands (cli/exit_codes.h).
 int ReportError(const std::string& prog, const Status& status);
 
 }  // namespace drover::cli

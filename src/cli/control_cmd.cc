@@ -7,10 +7,13 @@
 #include <iostream>
 #include <map>
 
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/job_fields.h"
 #include "cli/node_update.h"
+#include "cli/exit_codes.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -187,7 +190,7 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
 }
 
 int ShowCommand(const std::string& prog, const std::vector<std::string>& what, bool one_line, bool details,
-                const std::optional<std::string>& config) {
+                bool json, const std::optional<std::string>& config) {
   if (what.empty()) return ReportError(prog, Status::InvalidArgument("show what? job, node, partition, hostnames, hostlist"));
   const std::string entity = what[0];
   const std::vector<std::string> rest(what.begin() + 1, what.end());
@@ -235,7 +238,13 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     }
     if (jobs.empty()) {
       std::cerr << "slurm_load_jobs error: Invalid job id specified\n";
-      return 1;
+      return IsNative(prog) ? kExitNotFound : 1;
+    }
+    if (json) {
+      v1::QueryJobsResponse out;
+      *out.mutable_jobs() = jobs;
+      std::cout << ToJson(out);
+      return 0;
     }
     bool first = true;
     for (const auto& j : jobs) {
@@ -253,6 +262,22 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     const auto& r = reply->query_nodes_response();
     const std::string name = rest.empty() ? "" : rest[0];
     bool found = false;
+    if (json) {
+      // The same fields as drover info --json, only the nodes or partitions asked for.
+      v1::QueryNodesResponse out;
+      out.set_cluster_name(r.cluster_name());
+      for (const auto& n : r.nodes()) {
+        if (entity[0] == 'n' && (name.empty() || n.name() == name)) *out.add_nodes() = n;
+      }
+      for (const auto& p : r.partitions()) {
+        if (entity[0] == 'p' && (name.empty() || p.name() == name)) *out.add_partitions() = p;
+      }
+      if (out.nodes_size() + out.partitions_size() == 0) {
+        return ReportError(prog, Status::NotFound(entity + " " + name + " not found"));
+      }
+      std::cout << ToJson(out);
+      return 0;
+    }
     if (entity[0] == 'n') {
       for (const auto& n : r.nodes()) {
         if (!name.empty() && n.name() != name) continue;
@@ -324,12 +349,13 @@ int Run(const std::string& prog, const Args& args) {
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
                "  drain LIST REASON... | resume LIST | down LIST REASON...", prog};
   app.set_help_flag("--help", "print this help");
-  bool one_line = false;
+  bool one_line = false, json = false;
   int details = 0;
   std::optional<std::string> config;
   std::vector<std::string> words;
   app.add_flag("-o,--oneliner", one_line, "one line per record");
   app.add_flag("-d,--details", details, "more details (-dd: even more)");
+  app.add_flag("--json", json, "show: print JSON (the fields of drover queue --json / drover info --json)");
   app.add_option("--config", config, "drover configuration file");
   app.add_option("command", words, "the command and its arguments");
   app.allow_extras(false);
@@ -337,9 +363,9 @@ int Run(const std::string& prog, const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return UsageError(app, prog, e);
     std::cerr << prog << ": error: " << e.what() << "\n";
-    return 1;
+    return UsageExit(prog);
   }
   // Options may also follow the command (scontrol show jobid -dd 5).
   std::vector<std::string> cmd;
@@ -347,6 +373,7 @@ int Run(const std::string& prog, const Args& args) {
     if (w == "-o" || w == "--oneliner") one_line = true;
     else if (w == "-d" || w == "--details") details += 1;
     else if (w == "-dd") details += 2;
+    else if (w == "--json") json = true;
     else cmd.push_back(w);
   }
   if (cmd.empty()) {
@@ -356,7 +383,7 @@ int Run(const std::string& prog, const Args& args) {
   std::string verb = cmd[0];
   for (auto& c : verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
-  if (verb == "show") return ShowCommand(prog, rest, one_line, details > 0, config);
+  if (verb == "show") return ShowCommand(prog, rest, one_line, details > 0, json, config);
   if (verb == "hold" || verb == "uhold") return JobAction(prog, v1::CONTROL_ACTION_HOLD, rest, config);
   if (verb == "release") return JobAction(prog, v1::CONTROL_ACTION_RELEASE, rest, config);
   if (verb == "requeue") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE, rest, config);

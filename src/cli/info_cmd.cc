@@ -9,9 +9,13 @@
 
 #include "cli/cli_util.h"
 #include "cli/client.h"
+#include "cli/color.h"
+#include "cli/table.h"
+#include "cli/terminal.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/long_format.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/job.h"
 #include "common/units.h"
@@ -182,7 +186,7 @@ int RunSinfo(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return UsageError(app, "sinfo", e);
     std::cerr << "sinfo: error: " << e.what() << "\nTry \"sinfo --help\" for more information\n";
     return 1;
   }
@@ -262,38 +266,58 @@ int RunSinfo(const Args& args) {
 }
 
 int RunInfo(const Args& args) {
-  CLI::App app{"drover info: nodes and partitions", "drover info"};
-  bool json = false;
+  const std::string prog = "drover info";
+  CLI::App app{"drover info: nodes and partitions", prog};
+  app.set_help_flag("--help", "print this help");
+  bool json = false, no_color = false, noheader = false;
+  std::string partition;
   std::optional<std::string> config;
-  app.add_flag("--json", json, "print JSON");
+  app.add_option("-p,--partition", partition, "only this partition");
+  app.add_flag("-h,--noheader", noheader, "no header lines");
+  app.add_flag("--json", json, "print JSON (the fields of QueryNodesResponse in docs/user-guide.md)");
+  app.add_flag("--no-color", no_color, "no colour even on a terminal (also: NO_COLOR=1)");
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return UsageError(app, prog, e);
   }
   auto nodes = FetchNodes(config);
-  if (!nodes.ok()) return ReportError("drover info", nodes.status());
+  if (!nodes.ok()) return ReportError(prog, nodes.status());
+  if (!partition.empty()) {
+    const auto& parts = nodes->partitions();
+    if (std::none_of(parts.begin(), parts.end(), [&](const v1::PartitionInfo& p) { return p.name() == partition; })) {
+      return ReportError(prog, Status::NotFound("no partition '" + partition + "'"));
+    }
+  }
   if (json) {
     std::cout << ToJson(*nodes);
     return 0;
   }
-  std::cout << "cluster " << nodes->cluster_name() << "\n\n";
-  std::cout << "PARTITION    AVAIL  TIMELIMIT  NODES STATE      CPUS(A/I/O/T)  MEM(MB)  NODELIST       FREE/TOTAL CORES BY KIND\n";
-  for (const auto& g : GroupNodes(*nodes, ParseFormat("%P %a %l %T %m"), "", false)) {
-    std::string line;
-    line += Justify(Field(g, 'P'), 12, false) + " ";
-    line += Justify(Field(g, 'a'), 6, false) + " ";
-    line += Justify(Field(g, 'l'), 10, false) + " ";
-    line += Justify(Field(g, 'D'), 5, true) + " ";
-    line += Justify(Field(g, 'T'), 10, false) + " ";
-    line += Justify(Field(g, 'C'), 14, false) + " ";
-    line += Justify(Field(g, 'm'), 8, true) + "  ";
-    line += Justify(Field(g, 'N'), 14, false) + " ";
-    line += Field(g, 'K');
-    std::cout << line << "\n";
+  const size_t width = OutputWidth(1);
+  const bool color = ShouldColor(no_color, IsTerminal(1), getenv("NO_COLOR"), getenv("TERM"));
+  if (!noheader) std::cout << "cluster " << nodes->cluster_name() << "\n\n";
+  std::vector<TableColumn> columns = {{"PARTITION", false, true, 6}, {"AVAIL", false, false, 5},
+                                      {"TIMELIMIT", true, false, 5}, {"NODES", true, false, 5},
+                                      {"STATE", false, false, 5},    {"CPUS(A/I/O/T)", true, false, 5},
+                                      {"MEM(MB)", true, false, 5},   {"NODELIST", false, true, 8},
+                                      {"FREE/TOTAL CORES BY KIND", false, true, 8}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& g : GroupNodes(*nodes, ParseFormat("%P %a %l %T %m"), partition, false)) {
+    rows.push_back({Field(g, 'P'), Field(g, 'a'), Field(g, 'l'), Field(g, 'D'), Field(g, 'T'), Field(g, 'C'),
+                    Field(g, 'm'), Field(g, 'N'), Field(g, 'K')});
   }
+  TableOptions options;
+  options.width = width;
+  options.header = !noheader;
+  if (color) {
+    options.color = [](size_t column, const std::string& cell) -> std::string_view {
+      return column == 1 || column == 4 ? StateColor(cell) : std::string_view();
+    };
+  }
+  std::cout << RenderTable(columns, rows, options);
+  if (noheader) return 0;
   // What confines jobs on each node, so that "no memory limit there" is never a surprise.
   std::vector<std::pair<std::string, std::vector<std::string>>> confinement;
   for (const auto& n : nodes->nodes()) {

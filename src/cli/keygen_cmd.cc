@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/keygen.h"
 
@@ -23,7 +24,7 @@ int RunKeygen(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return UsageError(app, "drover keygen", e);
   }
   auto names = ExpandHostlist(hosts);
   if (!names.ok()) {

@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/local_cluster.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 
 namespace drover::cli {
@@ -56,7 +57,7 @@ int RunLocal(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return UsageError(app, "drover local", e);
   }
   LocalCluster cluster(dir);
   const std::string prog = "drover local";

@@ -2,10 +2,14 @@
 // invoked as sbatch, squeue, sinfo or scancel (argv[0]), so existing tools work unchanged.
 #include <signal.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/usage.h"
 
 namespace {
 
@@ -24,8 +28,74 @@ const char* kUsage =
     "  keygen   make the cluster key, CA and host certificates\n"
     "  local    run a whole cluster on this machine (up, down, status, kill, start)\n"
     "\n"
+    "  help     'drover help CMD' = 'drover CMD --help'; --man CMD prints its man page\n"
+    "\n"
     "Run 'drover <command> --help' for a command's options. The Slurm names sbatch, srun, salloc,\n"
     "squeue, sinfo, scancel, sacct, scontrol and sacctmgr are the same program and behave as Slurm's do.\n";
+
+const char* kNative[] = {"submit", "run", "alloc", "queue", "info", "cancel", "acct", "control", "keygen", "local"};
+const char* kSlurm[] = {"sbatch", "srun", "salloc", "squeue", "sinfo", "scancel", "sacct", "scontrol"};
+
+int Dispatch(const std::string& command, const drover::cli::Args& rest);
+
+// drover help [CMD] | --man CMD | --man-dir DIR | --options CMD | --commands
+int Help(const drover::cli::Args& args) {
+  using namespace drover::cli;
+  if (args.empty()) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (args[0] == "--commands") {  // for bash completion
+    for (const char* c : kNative) std::cout << c << "\n";
+    std::cout << "help\n";
+    return kExitOk;
+  }
+  if (args[0] == "--man-dir" && args.size() == 2) {
+    // One page per command, made by running each with --help in man mode.
+    SetHelpMode(HelpMode::kMan);
+    for (const char* c : kNative) {
+      std::ostringstream page;
+      auto* saved = std::cout.rdbuf(page.rdbuf());
+      const int rc = Dispatch(c, {"--help"});
+      std::cout.rdbuf(saved);
+      const std::string path = args[1] + "/drover-" + c + ".1";
+      std::ofstream out(path);
+      if (rc != 0 || !(out << page.str())) {
+        std::cerr << "drover help: error: cannot write " << path << "\n";
+        return kExitFailed;
+      }
+    }
+    std::ofstream out(args[1] + "/drover.1");
+    out << ".TH DROVER 1 \"\" \"drover 0.1.0\" \"drover manual\"\n.SH NAME\ndrover \\- a batch workload "
+           "manager's command line\n.SH SYNOPSIS\n\\fBdrover\\fR \\fIcommand\\fR [options]\n.SH COMMANDS\n.nf\n";
+    std::string usage = kUsage;
+    usage = usage.substr(usage.find("commands:"));
+    for (char ch : usage) out << (ch == '-' ? std::string("\\-") : std::string(1, ch));
+    out << ".fi\n.SH SEE ALSO\n";
+    for (const char* c : kNative) out << "\\fBdrover\\-" << c << "\\fR(1)\n";
+    return out ? kExitOk : kExitFailed;
+  }
+  HelpMode mode = HelpMode::kText;
+  size_t at = 0;
+  if (args[0] == "--man") mode = HelpMode::kMan, at = 1;
+  if (args[0] == "--options") mode = HelpMode::kOptions, at = 1;
+  if (at >= args.size()) {
+    std::cerr << "drover help: error: name a command, e.g. drover help " << args[0] << " submit\n";
+    return kExitUsage;
+  }
+  for (const char* c : kNative) {
+    if (args[at] != c) continue;
+    SetHelpMode(mode);
+    return Dispatch(args[at], {"--help"});
+  }
+  for (const char* c : kSlurm) {
+    if (args[at] != c) continue;
+    SetHelpMode(mode);
+    return Dispatch(args[at], {"--help"});
+  }
+  std::cerr << "drover help: error: unknown command '" << args[at] << "'\n\n" << kUsage;
+  return kExitUsage;
+}
 
 std::string Basename(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -49,16 +119,22 @@ int main(int argc, char** argv) {
   if (self == "scontrol") return RunScontrol(args);
   if (self == "sacctmgr") return RunSacctmgr(args);
 
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+    return args.empty() ? kExitUsage : kExitOk;
   }
   if (args[0] == "--version") {
     std::cout << "drover 0.1.0\n";
     return 0;
   }
-  const std::string command = args[0];
-  Args rest(args.begin() + 1, args.end());
+  return Dispatch(args[0], Args(args.begin() + 1, args.end()));
+}
+
+namespace {
+
+int Dispatch(const std::string& command, const drover::cli::Args& rest) {
+  using namespace drover::cli;
+  if (command == "help") return Help(rest);
   if (command == "submit") return RunSubmit("drover submit", rest);
   if (command == "run") return RunSrun("drover run", rest);
   if (command == "alloc") return RunSalloc("drover alloc", rest);
@@ -80,5 +156,7 @@ int main(int argc, char** argv) {
   if (command == "scontrol") return RunScontrol(rest);
   if (command == "sacctmgr") return RunSacctmgr(rest);
   std::cerr << "drover: unknown command '" << command << "'\n\n" << kUsage;
-  return 2;
+  return kExitUsage;
 }
+
+}  // namespace

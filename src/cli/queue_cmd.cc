@@ -13,10 +13,15 @@
 
 #include "cli/cli_util.h"
 #include "cli/client.h"
+#include "cli/color.h"
+#include "cli/exit_codes.h"
+#include "cli/queue_table.h"
+#include "cli/terminal.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/job_fields.h"
 #include "cli/long_format.h"
+#include "cli/usage.h"
 #include "common/job.h"
 
 namespace drover::cli {
@@ -128,7 +133,7 @@ int RunSqueue(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return UsageError(app, "squeue", e);
     std::cerr << "squeue: error: " << e.what() << "\nTry \"squeue --help\" for more information\n";
     return 1;
   }
@@ -192,7 +197,8 @@ int RunSqueue(const Args& args) {
     }
     std::cout.flush();
     if (iterate <= 0) return 0;
-    std::this_thread::sleep_for(std::chrono::seconds(iterate));
+    CatchInterrupts();  // Ctrl-C ends the repetition cleanly (exit 0), between two reports
+    if (!SleepUnlessInterrupted(iterate)) return 0;
     std::cout << "\n";
   }
 }
@@ -238,18 +244,31 @@ int Explain(const std::optional<std::string>& config, uint64_t id) {
   return 0;
 }
 
-// The native view: the same data, columns sized to their contents.
+// The native view: the same data as a table fitted to the terminal, states in colour there.
 int RunQueue(const Args& args) {
-  CLI::App app{"drover queue: pending and running jobs", "drover queue"};
+  const std::string prog = "drover queue";
+  CLI::App app{"drover queue: pending and running jobs", prog};
+  app.set_help_flag("--help", "print this help");
   QueueFilter f;
-  bool json = false, all = false;
+  bool json = false, all = false, noheader = false, no_color = false, me = false, steps = false;
+  std::string format, watch_text;
+  int iterate = 0;
   std::optional<std::string> config;
-  app.add_option("-t,--states", f.states, "comma-separated states");
-  app.add_option("-u,--user", f.users, "comma-separated user names");
-  app.add_option("-j,--jobs", f.jobs, "comma-separated job ids");
-  app.add_option("-p,--partition", f.partitions, "comma-separated partitions");
+  app.add_option("-t,--states,--state", f.states, "comma-separated states (PENDING, R, CD, ...) or all");
+  app.add_option("-u,--user,--users", f.users, "comma-separated user names");
+  app.add_flag("--me", me, "only my jobs");
+  app.add_option("-j,--jobs,--job", f.jobs, "comma-separated job ids");
+  app.add_option("-p,--partition,--partitions", f.partitions, "comma-separated partitions");
   app.add_flag("-a,--all", all, "include jobs that finished recently");
-  app.add_flag("--json", json, "print JSON");
+  app.add_flag("-h,--noheader", noheader, "no header line");
+  app.add_option("-o,--format", format, "squeue's %-format instead of the table, e.g. '%i %T'");
+  app.add_flag("-s,--steps", steps, "running job steps, as squeue -s");
+  app.add_option("--watch", watch_text, "redraw every SECONDS (default 2) until Ctrl-C")
+      ->expected(0, 1)
+      ->type_name("[SECONDS]");
+  app.add_option("-i,--iterate", iterate, "print again every SECONDS until Ctrl-C (as squeue -i)")->type_name("SECONDS");
+  app.add_flag("--json", json, "print JSON (the fields of QueryJobsResponse in docs/user-guide.md)");
+  app.add_flag("--no-color", no_color, "no colour even on a terminal (also: NO_COLOR=1)");
   std::optional<uint64_t> explain;
   app.add_option("--explain", explain, "why a pending job has the priority it has (like sprio)");
   app.add_option("--config", config, "drover configuration file");
@@ -257,40 +276,70 @@ int RunQueue(const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return UsageError(app, prog, e);
+  }
+  double watch = 0;
+  if (app.count("--watch")) {
+    watch = 2;
+    if (!watch_text.empty()) {
+      char* end = nullptr;
+      watch = std::strtod(watch_text.c_str(), &end);
+      if (end == nullptr || *end != '\0' || !(watch >= 0.1)) {
+        std::cerr << prog << ": error: --watch: invalid interval '" << watch_text
+                  << "': give seconds, at least 0.1 (e.g. --watch 5)\n";
+        return kExitUsage;
+      }
+    }
   }
   if (explain) return Explain(config, *explain);
-  if (all && f.states.empty()) f.states = "all";
-  auto jobs = Fetch(config, f);
-  if (!jobs.ok()) return ReportError("drover queue", jobs.status());
-  if (json) {
-    std::cout << ToJson(*jobs);
-    return 0;
-  }
-  const char codes[] = {'i', 'P', 'j', 'u', 'T', 'M', 'l', 'D', 'C', 'R'};
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header;
-  for (char c : codes) header.push_back(SqueueHeader(c));
-  rows.push_back(header);
-  const int64_t now = time(nullptr);
-  for (const auto& job : jobs->jobs()) {
-    std::vector<std::string> row;
-    for (char c : codes) row.push_back(SqueueField(job, c, now));
-    rows.push_back(row);
-  }
-  std::vector<size_t> widths(std::size(codes), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += (i + 1 == row.size()) ? row[i] : Justify(row[i], static_cast<int>(widths[i]), i == 0) + "  ";
+  if (!format.empty() || steps) {
+    // The %-format is squeue's: let squeue render it, with the same filters.
+    Args sq;
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"-o", &format}, {"-t", &f.states},
+                                      {"-u", &f.users}, {"-j", &f.jobs}, {"-p", &f.partitions}}) {
+      if (!value->empty()) sq.insert(sq.end(), {flag, *value});
     }
-    std::cout << line << "\n";
+    if (all && f.states.empty()) sq.insert(sq.end(), {"-t", "all"});
+    if (noheader) sq.push_back("-h");
+    if (steps) sq.push_back("-s");
+    if (me) sq.push_back("--me");
+    if (json) sq.push_back("--json");
+    if (iterate > 0 || watch > 0) sq.insert(sq.end(), {"-i", std::to_string(std::max<int>(1, iterate > 0 ? iterate : static_cast<int>(watch)))});
+    if (config) sq.insert(sq.end(), {"--config", *config});
+    return RunSqueue(sq);
   }
-  if (jobs->jobs().empty()) std::cout << "(no jobs)\n";
-  return 0;
+  if (me) {
+    const char* user = getenv("USER");
+    f.users = user ? user : std::to_string(getuid());
+  }
+  if (all && f.states.empty()) f.states = "all";
+  const bool redraw = watch > 0 && IsTerminal(1);
+  const bool color = ShouldColor(no_color, IsTerminal(1), getenv("NO_COLOR"), getenv("TERM"));
+  if (watch > 0 || iterate > 0) CatchInterrupts();
+  for (bool first = true;; first = false) {
+    auto jobs = Fetch(config, f);
+    if (!jobs.ok()) return ReportError(prog, jobs.status());
+    std::string out;
+    if (json) {
+      out = ToJson(*jobs);
+    } else {
+      out = QueueTable(*jobs, OutputWidth(1), !noheader, color);
+    }
+    if (redraw) {
+      char stamp[64];
+      const time_t now = time(nullptr);
+      strftime(stamp, sizeof stamp, "%a %b %e %H:%M:%S %Y", localtime(&now));
+      std::cout << "\033[H\033[2J";
+      std::cout << "drover queue, every " << (watch_text.empty() ? std::string("2") : watch_text) << "s  " << stamp
+                << "  (Ctrl-C to stop)\n\n";
+    } else if (!first) {
+      std::cout << "\n";
+    }
+    std::cout << out << std::flush;
+    const double pause = watch > 0 ? watch : iterate;
+    if (pause <= 0) return kExitOk;
+    if (!SleepUnlessInterrupted(pause)) return kExitOk;
+  }
 }
 
 }  // namespace drover::cli

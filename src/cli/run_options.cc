@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/spec_text.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -115,7 +116,7 @@ Result<RunOptions> ParseRunOptions(const std::string& prog, const std::vector<st
     app.parse(rev);
   } catch (const CLI::CallForHelp&) {
     o.help = true;
-    o.help_text = app.help();
+    o.help_text = HelpText(app, prog);
     return o;
   } catch (const CLI::ParseError& e) {
     return Status::InvalidArgument(std::string(e.what()) + "\nTry '" + prog + " --help' for more information.");

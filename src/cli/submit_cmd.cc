@@ -15,7 +15,10 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/directives.h"
+#include "cli/exit_codes.h"
+#include "cli/job_wait.h"
 #include "cli/spec_text.h"
+#include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/units.h"
 
@@ -76,7 +79,8 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("--nice", o.nice, "lower the job's priority by this much");
   app.add_flag("-H,--hold", o.hold, "submit in held state");
   app.add_flag("--parsable", o.parsable, "print only the job id");
-  app.add_flag("-W,--wait", o.wait, "wait for the job to end and exit with its exit code");
+  app.add_flag("-W,--wait", o.wait,
+               "wait for the job to end and exit with its exit code (drover submit: and show its progress)");
   for (const char* name : kIgnoredWithValue) {
     std::string flag = name;
     if (flag == "--qos") flag = "-q,--qos";
@@ -212,24 +216,6 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   return spec;
 }
 
-// --wait: poll until the job has ended, then exit with its exit code (Slurm's behaviour).
-int WaitForJob(ControllerClient& client, const std::string& prog, uint64_t id) {
-  for (;;) {
-    v1::Body body;
-    body.mutable_query_jobs()->add_job_ids(id);
-    auto reply = client.Call(body);
-    if (!reply.ok()) return ReportError(prog, reply.status());
-    const auto& jobs = reply->query_jobs_response().jobs();
-    if (jobs.empty()) return 0;
-    const auto& job = jobs[0];
-    if (job.state() != v1::JOB_STATE_PENDING && job.state() != v1::JOB_STATE_RUNNING) {
-      if (job.state() == v1::JOB_STATE_COMPLETED) return 0;
-      return job.exit_code() ? job.exit_code() : 1;
-    }
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-}
-
 }  // namespace
 
 std::vector<std::string> Reversed(const Args& args) { return {args.rbegin(), args.rend()}; }
@@ -245,17 +231,17 @@ int RunSubmit(const std::string& prog, const Args& args) {
     auto rev = Reversed(args);
     app.parse(rev);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return UsageError(app, prog, e);
   } catch (const CLI::ParseError& e) {
     std::cerr << prog << ": error: " << e.what() << "\nTry '" << prog << " --help' for more information.\n";
-    return 1;
+    return UsageExit(prog);
   }
   std::vector<std::string> rest = app.remaining();
   for (const auto& r : rest) {
     if (!r.empty() && r[0] == '-' && r == rest.front()) {
       std::cerr << prog << ": error: unrecognized option '" << r << "'\nTry '" << prog
                 << " --help' for more information.\n";
-      return 1;
+      return UsageExit(prog);
     }
   }
 
@@ -264,7 +250,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
   if (!opts.wrap.empty()) {
     if (!rest.empty()) {
       std::cerr << prog << ": error: give either a script or --wrap, not both\n";
-      return 1;
+      return UsageExit(prog);
     }
     script = "#!/bin/sh\n# This script was created by sbatch --wrap.\n\n" + opts.wrap + "\n";
     script_name = "wrap";
@@ -277,7 +263,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
       std::ifstream in(rest.front(), std::ios::binary);
       if (!in) {
         std::cerr << prog << ": error: Unable to open file " << rest.front() << "\n";
-        return 1;
+        return UsageExit(prog);
       }
       ss << in.rdbuf();
       script_name = Basename(rest.front());
@@ -288,7 +274,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
       std::cerr << prog << ": error: This does not look like a batch script.  The first\n"
                 << prog << ": error: line must start with #! followed by the path to an interpreter.\n"
                 << prog << ": error: For instance: #!/bin/sh\n";
-      return 1;
+      return UsageExit(prog);
     }
     // #SBATCH directives first; the command line, parsed again below, overrides them.
     auto directives = ExtractDirectives(script);
@@ -303,7 +289,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
         dapp.parse(rev);
       } catch (const CLI::ParseError& e) {
         std::cerr << prog << ": error: invalid #SBATCH directive: " << e.what() << "\n";
-        return 1;
+        return UsageExit(prog);
       }
       WarnIgnored(prog, dapp);
       CLI::App again{prog};
