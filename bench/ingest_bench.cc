@@ -224,6 +224,26 @@ int main(int argc, char** argv) {
   printf("memory: controller process RSS %ld KiB -> %ld KiB: %.0f bytes per pending job\n", rss_start, rss_end,
          (rss_end - rss_start) * 1024.0 / total);
 
+  // What squeue waits for over this queue, less its process start: a credential, a TLS
+  // connection, the query, and parsing the reply. Once after a pass has run over every job.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  for (int round = 0; round < 2; ++round) {
+    const auto q0 = Steady::now();
+    BlockingRpcClient rpc(*user_tls, "127.0.0.1", port, "node3");
+    v1::Body query;
+    query.mutable_query_jobs();
+    v1::Envelope request = MakeEnvelope(query);
+    auto cred = FetchCredential(config.auth_socket, Sha256(request.body()));
+    if (!cred.ok()) return 1;
+    *request.mutable_credential() = *cred;
+    auto reply = BodyOrError(rpc.Call(request));
+    if (!reply.ok()) return 1;
+    const double ms = std::chrono::duration<double, std::milli>(Steady::now() - q0).count();
+    printf("squeue query: %d pending jobs (and %d priority rows) in %.0f ms, reply %zu bytes\n",
+           reply->query_jobs_response().jobs_size(), reply->query_jobs_response().priorities_size(), ms,
+           reply->ByteSizeLong());
+  }
+
   server.Stop();
   io.stop();
   io_thread.join();

@@ -532,8 +532,13 @@ sched::Snapshot Controller::BuildSnapshot(bool idle) const {
     snap.partitions.push_back(std::move(part));
   }
   if (idle) return snap;
+  // Sized once: growing a vector of 100,000 jobs copies and page-faults more than it fills.
+  snap.pending.reserve(jobs_.size());
   for (const auto& [id, job] : jobs_) {
-    if (job.state == JobState::kPending && job.durable) snap.pending.push_back(ToPending(job));
+    if (job.state == JobState::kPending && job.durable) {
+      snap.pending.push_back(ToPending(job));
+      if (!job.dependency.empty() || job.dependency_never) snap.pending.back().dependency_satisfied = false;
+    }
     if (job.holds_resources) {
       sched::RunningJob r;
       r.id = id;
@@ -603,17 +608,20 @@ Controller::PreparedPass Controller::PreparePass() {
   if (snap.pending.empty()) return pass;
   // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
   // that map back to it. Throttled (%M) arrays and unmet dependencies are not started.
+  std::unordered_map<uint64_t, const JobRecord*> remainders;
   for (const auto& [id, job] : jobs_) {
     if (job.array_job_id != 0 && !job.IsArrayRemainder() && (job.state == JobState::kRunning || job.holds_resources)) {
       ++pass.running_elements[job.array_job_id];
     }
+    if (job.IsArrayRemainder() && job.state == JobState::kPending) remainders.emplace(id, &job);
   }
   std::vector<sched::PendingJob> extra;
   uint64_t next_synthetic = kSyntheticIdBase;
   for (auto& p : snap.pending) {
-    const JobRecord& job = jobs_.at(p.id);
-    if (!job.dependency.empty() || job.dependency_never) p.dependency_satisfied = false;
-    if (!job.IsArrayRemainder()) continue;
+    if (remainders.empty()) break;
+    auto r = remainders.find(p.id);
+    if (r == remainders.end()) continue;
+    const JobRecord& job = *r->second;
     uint32_t slots = std::min(job.array_remaining->Count(), kMaxElementsPerPass);
     if (job.array_max_running) {
       const uint32_t running = pass.running_elements[p.id];

@@ -469,9 +469,17 @@ void CtldServer::RunSchedule() {
   pass_running_ = true;
   const MonotonicTime start = clock_.MonotonicNow();
   auto pass = std::make_shared<Controller::PreparedPass>(controller_.PreparePass());
-  asio::post(sched_pool_, [this, pass, start] {
+  const MonotonicTime prepared = clock_.MonotonicNow();
+  asio::post(sched_pool_, [this, pass, start, prepared] {
     auto plan = std::make_shared<sched::Plan>(Controller::RunPass(*pass));
-    asio::post(io_, [this, pass, plan, start] { FinishSchedule(*pass, std::move(*plan), start); });
+    const auto pass_time = clock_.MonotonicNow() - prepared;
+    asio::post(io_, [this, pass, plan, start, prepared, pass_time] {
+      const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+      const MonotonicTime a0 = clock_.MonotonicNow();
+      FinishSchedule(*pass, std::move(*plan), start);
+      spdlog::debug("scheduling pass over {} pending jobs: snapshot {} ms and apply {} ms on the io thread, pass {} ms",
+                    pass->snapshot.pending.size(), ms(prepared - start), ms(clock_.MonotonicNow() - a0), ms(pass_time));
+    });
   });
 }
 
