@@ -100,7 +100,12 @@ int Run(const std::string& prog, const Args& args, bool native) {
     if (!st) return ReportError(prog, Status::InvalidArgument("invalid state \"" + s + "\""));
     states.push_back(*st);
   }
-  auto fields = ParseAcctFields(o.format.empty() ? (o.brief ? kAcctBriefFields : kAcctDefaultFields) : o.format);
+  // As Slurm: SACCT_FORMAT stands in for -o when neither -o nor -b is given.
+  std::string format = o.format;
+  if (format.empty() && !o.brief) {
+    if (const char* env = getenv("SACCT_FORMAT"); env && *env) format = env;
+  }
+  auto fields = ParseAcctFields(format.empty() ? (o.brief ? kAcctBriefFields : kAcctDefaultFields) : format);
   if (!fields.ok()) return ReportError(prog, fields.status());
 
   auto client = ControllerClient::Connect(o.config);

@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/job_fields.h"
 #include "cli/usage.h"
 
 namespace drover::cli {
@@ -51,23 +54,48 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, st
   return ids;
 }
 
-// All ids of the user's own active jobs (scancel -u / --me).
-Result<std::vector<uint64_t>> JobsOfUser(ControllerClient& client, const std::string& user) {
-  v1::Body body;
-  body.mutable_query_jobs()->add_users(user);
-  auto reply = client.Call(body);
-  if (!reply.ok()) return reply.status();
-  std::vector<uint64_t> ids;
-  for (const auto& j : reply->query_jobs_response().jobs()) ids.push_back(j.job_id());
-  return ids;
-}
-
 struct CancelRequest {
   std::vector<std::string> ids;
   std::string signal;
   std::string user;
+  // scancel -n/-t/-p: only jobs with these names, states, partitions (comma-separated).
+  std::string names, states, partitions;
   std::optional<std::string> config;
+  bool Filtered() const { return !names.empty() || !states.empty() || !partitions.empty(); }
 };
+
+bool InList(const std::string& list, const std::string& value) {
+  const auto items = SplitList(list);
+  return std::find(items.begin(), items.end(), value) != items.end();
+}
+
+// The ids of active jobs of `user` (all users' when empty; the controller then answers only
+// with what the caller may see) that pass the filters; restricted to `only` when not empty.
+Result<std::vector<uint64_t>> MatchingJobs(ControllerClient& client, const CancelRequest& req,
+                                           const std::vector<uint64_t>& only) {
+  v1::Body body;
+  auto* query = body.mutable_query_jobs();
+  if (!req.user.empty()) query->add_users(req.user);
+  for (uint64_t id : only) query->add_job_ids(id);
+  auto reply = client.Call(body);
+  if (!reply.ok()) return reply.status();
+  std::vector<uint64_t> ids;
+  for (const auto& j : reply->query_jobs_response().jobs()) {
+    if (!req.names.empty() && !InList(req.names, j.spec().name())) continue;
+    if (!req.partitions.empty() && !InList(req.partitions, j.partition())) continue;
+    if (!req.states.empty()) {
+      const std::string name = SqueueField(j, 'T', 0), code = SqueueField(j, 't', 0);
+      bool match = false;
+      for (auto s : SplitList(req.states)) {
+        for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        match = match || s == name || s == code;
+      }
+      if (!match) continue;
+    }
+    ids.push_back(j.job_id());
+  }
+  return ids;
+}
 
 Result<v1::CancelJobResponse> Send(const CancelRequest& req, int* signal_out) {
   std::vector<std::string> texts;
@@ -82,8 +110,13 @@ Result<v1::CancelJobResponse> Send(const CancelRequest& req, int* signal_out) {
   *signal_out = sig;
   auto client = ControllerClient::Connect(req.config);
   if (!client.ok()) return client.status();
-  if (!req.user.empty()) {
-    auto mine = JobsOfUser(**client, req.user);
+  if (req.Filtered() && (!ids->empty() || !texts.empty())) {
+    if (!texts.empty()) return Status::InvalidArgument("--name, --state and --partition take plain job ids only");
+    auto kept = MatchingJobs(**client, req, *ids);
+    if (!kept.ok()) return kept.status();
+    *ids = *kept;
+  } else if (!req.user.empty() || req.Filtered()) {
+    auto mine = MatchingJobs(**client, req, {});
     if (!mine.ok()) return mine.status();
     ids->insert(ids->end(), mine->begin(), mine->end());
   }
@@ -106,6 +139,9 @@ int RunScancel(const Args& args) {
   app.add_option("-s,--signal", req.signal, "send this signal instead of cancelling (name or number)");
   app.add_option("-u,--user", req.user, "cancel every job of this user");
   app.add_flag("--me", me, "cancel every job of mine");
+  app.add_option("-n,--name,--jobname", req.names, "only jobs with these names (comma-separated)");
+  app.add_option("-t,--state", req.states, "only jobs in these states: PENDING, RUNNING (or PD, R)");
+  app.add_option("-p,--partition", req.partitions, "only jobs in these partitions");
   app.add_flag("-b,--batch", batch, "accepted: the signal goes to the batch script");
   app.add_flag("-Q,--quiet", quiet, "do not report errors for jobs that are gone");
   app.add_flag("-v,--verbose", verbose, "accepted");
@@ -121,7 +157,9 @@ int RunScancel(const Args& args) {
     return 1;
   }
   if (me) req.user = std::to_string(getuid());
-  if (req.ids.empty() && req.user.empty()) {
+  // Filters without ids or -u act on the caller's own jobs (root: everybody's).
+  if (req.ids.empty() && req.user.empty() && req.Filtered() && getuid() != 0) req.user = std::to_string(getuid());
+  if (req.ids.empty() && req.user.empty() && !req.Filtered()) {
     std::cerr << "scancel: error: No job identification provided\n";
     return 1;
   }

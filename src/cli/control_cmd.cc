@@ -191,7 +191,9 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
 
 int ShowCommand(const std::string& prog, const std::vector<std::string>& what, bool one_line, bool details,
                 bool json, const std::optional<std::string>& config) {
-  if (what.empty()) return ReportError(prog, Status::InvalidArgument("show what? job, node, partition, hostnames, hostlist"));
+  if (what.empty()) {
+    return ReportError(prog, Status::InvalidArgument("show what? job, node, partition, config, hostnames, hostlist"));
+  }
   const std::string entity = what[0];
   const std::vector<std::string> rest(what.begin() + 1, what.end());
   if (entity == "hostnames") {
@@ -215,6 +217,47 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
   }
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return ReportError(prog, client.status());
+  if (entity == "config") {
+    // The configuration this command read (the one the daemons read on this host), in Slurm's
+    // "Name = Value" layout.
+    const Config& c = (*client)->config();
+    auto line = [](const std::string& key, const std::string& value) {
+      std::string k = key;
+      if (k.size() < 23) k += std::string(23 - k.size(), ' ');
+      std::cout << k << " = " << value << "\n";
+    };
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+      return out.empty() ? std::string("(null)") : out;
+    };
+    std::cout << "Configuration data as of " << FormatTimestamp(time(nullptr)) << "\n";
+    line("ClusterName", c.cluster_name);
+    line("ConfigFile", c.path);
+    line("ConfigHash", c.content_hash);
+    line("ControlMachine", c.controller_host);
+    line("ControlAddr", c.controller_address.empty() ? c.controller_host : c.controller_address);
+    line("ControllerPort", std::to_string(c.controller_port));
+    line("Operators", join(c.operators));
+    line("PrivateData", c.private_jobs ? "jobs" : "none");
+    line("StateSaveLocation", c.state_dir);
+    line("SlurmdSpoolDir", c.spool_dir);
+    line("DefMemPerCPU", std::to_string(c.default_mem_per_cpu_mb));
+    line("MinJobAge", std::to_string(c.min_job_age_s) + " sec");
+    line("KillWait", std::to_string(c.kill_wait_s) + " sec");
+    line("SlurmdTimeout", std::to_string(c.node_timeout_s) + " sec");
+    line("HeartbeatInterval", std::to_string(c.heartbeat_interval_s) + " sec");
+    line("Prolog", c.prolog.empty() ? "(null)" : c.prolog);
+    line("Epilog", c.epilog.empty() ? "(null)" : c.epilog);
+    line("PrologEpilogTimeout", std::to_string(c.prolog_timeout_s) + " sec");
+    line("ProctrackType", c.cgroups_enabled ? "proctrack/cgroup" : "proctrack/linuxproc");
+    line("SchedulerType", c.backfill ? "sched/backfill" : "sched/builtin");
+    line("PriorityWeightAge", std::to_string(c.priority_weight_age));
+    line("PriorityWeightFairshare", std::to_string(c.priority_weight_fairshare));
+    line("PriorityWeightJobSize", std::to_string(c.priority_weight_job_size));
+    line("PriorityWeightPartition", std::to_string(c.priority_weight_partition));
+    return 0;
+  }
   if (entity == "job" || entity == "jobs" || entity == "jobid") {
     v1::Body body;
     auto* q = body.mutable_query_jobs();
@@ -300,7 +343,7 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     if (!found) return ReportError(prog, Status::NotFound(entity + " " + name + " not found"));
     return 0;
   }
-  return ReportError(prog, Status::InvalidArgument("cannot show '" + entity + "': use job, node, partition, hostnames or hostlist"));
+  return ReportError(prog, Status::InvalidArgument("cannot show '" + entity + "': use job, node, partition, config, hostnames or hostlist"));
 }
 
 int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
@@ -343,7 +386,7 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
 
 int Run(const std::string& prog, const Args& args) {
   CLI::App app{prog + ": show and change jobs, nodes and partitions\n\n"
-               "  show job [ID] | show node [NAME] | show partition [NAME]\n"
+               "  show job [ID] | show node [NAME] | show partition [NAME] | show config\n"
                "  show hostnames [LIST] | show hostlist NAMES\n"
                "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"

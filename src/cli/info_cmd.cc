@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -241,6 +242,9 @@ int RunSinfo(const Args& args) {
   if (json) {
     std::cout << ToJson(*nodes);
     return 0;
+  }
+  if (format.empty() && long_spec.empty()) {  // as Slurm: SINFO_FORMAT stands in for -o
+    if (const char* env = getenv("SINFO_FORMAT"); env && *env) format = env;
   }
   if (!long_spec.empty()) {
     auto translated = LongFormatToPercent(long_spec, SinfoLongNames());

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <sstream>
@@ -140,6 +141,11 @@ int RunSqueue(const Args& args) {
   if (me) {
     const char* user = getenv("USER");
     f.users = user ? user : std::to_string(getuid());
+  }
+  // As Slurm: SQUEUE_FORMAT / SQUEUE_FORMAT2 stand in for -o / -O when neither is given.
+  if (format.empty() && long_spec.empty()) {
+    if (const char* env = getenv("SQUEUE_FORMAT"); env && *env) format = env;
+    else if (const char* env2 = getenv("SQUEUE_FORMAT2"); env2 && *env2) long_spec = env2;
   }
   if (!long_spec.empty()) {
     auto translated = LongFormatToPercent(long_spec, SqueueLongNames());

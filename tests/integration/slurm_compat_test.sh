@@ -319,6 +319,8 @@ sq4() {
     no "default header '$out'"
   squeue -h -t PD,R -u "$USER" -p "$(squeue -h -j "$HELD" -o %P)" >/dev/null || no "-t/-u/-p refused"
   squeue --json -j "$HELD" | grep -q '"jobs"' || no "--json"
+  [ "$(SQUEUE_FORMAT='%i:%j' squeue -h -j "$HELD")" = "$HELD:held-job" ] || no "SQUEUE_FORMAT"
+  [ "$(squeue -h -n held-job -o %i)" = "$HELD" ] || no "-n NAME"
 }
 check SQ-4 sq4
 
@@ -418,6 +420,14 @@ sc1() {
   [[ "$out" =~ ${arr}_1\ CANCELLED ]] && [[ "$out" =~ ${arr}_2\ CANCELLED ]] && [[ "$out" =~ ${arr}_3\ CANCELLED ]] &&
     [[ "$out" =~ ${arr}_(0|\[0\])\ PENDING ]] || no "array elements: '$out'"
   scancel "$arr"
+  # Filters: -n NAME and -t STATE pick among the caller's jobs.
+  local keep drop
+  keep=$(submit -H -J sc-keep --wrap true)
+  drop=$(submit -H -J sc-drop --wrap true)
+  scancel -n sc-drop -t PD || no "scancel -n -t failed"
+  [ "$(job_state "$drop")" = CANCELLED ] && [ "$(job_state "$keep")" = PENDING ] ||
+    no "scancel -n sc-drop -t PD: $drop is $(job_state "$drop"), $keep is $(job_state "$keep")"
+  scancel "$keep"
 }
 check SC-1 sc1
 
@@ -453,6 +463,7 @@ ct1() {
   await 30 gone "$arr"
   scontrol show job "${arr}_6" | grep -q "ArrayJobId=$arr ArrayTaskId=6 .*" || no "show job ${arr}_6: $(scontrol show job "${arr}_6" | head -n1)"
   scontrol show job "${arr}_6" | grep -q "JobState=COMPLETED" || no "show job ${arr}_6 state"
+  scontrol show config | grep -Eq "^ClusterName +=" || no "show config: $(scontrol show config | head -n2)"
 }
 check CT-1 ct1
 
