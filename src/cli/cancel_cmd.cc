@@ -11,6 +11,7 @@
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
 #include "cli/job_fields.h"
 #include "cli/usage.h"
 
@@ -184,12 +185,35 @@ int RunScancel(const Args& args) {
   return rc;
 }
 
+namespace {
+
+std::string JsonEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunCancel(const Args& args) {
   CLI::App app{"drover cancel: cancel or signal jobs", "drover cancel"};
   CancelRequest req;
-  bool json = false;
+  bool json = false, me = false, quiet = false;
   app.add_option("-s,--signal", req.signal, "send this signal instead of cancelling (name or number)");
   app.add_option("-u,--user", req.user, "cancel every job of this user");
+  app.add_flag("--me", me, "cancel every job of mine");
+  app.add_flag("-Q,--quiet", quiet, "say nothing about jobs that are gone or were cancelled");
   app.add_option("job_id", req.ids, "job ids");
   app.add_flag("--json", json, "print JSON");
   app.add_option("--config", req.config, "drover configuration file");
@@ -199,9 +223,10 @@ int RunCancel(const Args& args) {
   } catch (const CLI::ParseError& e) {
     return UsageError(app, "drover cancel", e);
   }
+  if (me) req.user = std::to_string(getuid());
   if (req.ids.empty() && req.user.empty()) {
-    std::cerr << "drover cancel: error: name at least one job id (or --user)\n";
-    return 2;
+    std::cerr << "drover cancel: error: name at least one job id (or --user or --me)\n";
+    return kExitUsage;
   }
   int sig = 0;
   auto reply = Send(req, &sig);
@@ -214,8 +239,9 @@ int RunCancel(const Args& args) {
     if (json) {
       std::cout << (first ? "" : ",") << "\n  {\"job_id\": \""
                 << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << "\", \"ok\": "
-                << (ok ? "true" : "false") << ", \"message\": \"" << r.message() << "\"}";
+                << (ok ? "true" : "false") << ", \"message\": \"" << JsonEscape(r.message()) << "\"}";
       first = false;
+    } else if (quiet && (ok || r.code() == v1::ERROR_CODE_NOT_FOUND)) {
     } else if (ok) {
       std::cout << (sig ? "signalled job " : "cancelled job ")
                 << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << "\n";
@@ -223,7 +249,11 @@ int RunCancel(const Args& args) {
       std::cerr << "job " << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << ": "
                 << r.message() << "\n";
     }
-    if (!ok && !(r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0)) rc = 1;
+    if (!ok && !(r.code() == v1::ERROR_CODE_NOT_FOUND && sig == 0)) {
+      rc = r.code() == v1::ERROR_CODE_NOT_FOUND           ? kExitNotFound
+           : r.code() == v1::ERROR_CODE_PERMISSION_DENIED ? kExitDenied
+                                                          : kExitFailed;
+    }
   }
   if (json) std::cout << "\n]\n";
   return rc;

@@ -274,10 +274,17 @@ int RunInfo(const Args& args) {
   CLI::App app{"drover info: nodes and partitions", prog};
   app.set_help_flag("--help", "print this help");
   bool json = false, no_color = false, noheader = false;
-  std::string partition;
+  std::string partition, format, long_fields, states, node_filter;
+  bool per_node = false, reasons = false;
   std::optional<std::string> config;
   app.add_option("-p,--partition", partition, "only this partition");
   app.add_flag("-h,--noheader", noheader, "no header lines");
+  app.add_option("-o,--format", format, "sinfo's %-format instead of the table, e.g. '%P %N'");
+  app.add_option("-O,--Format", long_fields, "sinfo's fields by name instead of the table");
+  app.add_option("-t,--states", states, "only nodes in these states, as sinfo -t (sinfo's output)");
+  app.add_option("-n,--nodes", node_filter, "only these nodes, as sinfo -n (sinfo's output)");
+  app.add_flag("-N,--Node", per_node, "one line per node, as sinfo -N");
+  app.add_flag("-R,--list-reasons", reasons, "why nodes are down, as sinfo -R");
   app.add_flag("--json", json, "print JSON (the fields of QueryNodesResponse in docs/user-guide.md)");
   app.add_flag("--no-color", no_color, "no colour even on a terminal (also: NO_COLOR=1)");
   app.add_option("--config", config, "drover configuration file");
@@ -286,6 +293,20 @@ int RunInfo(const Args& args) {
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, prog, e);
+  }
+  if (!format.empty() || !long_fields.empty() || !states.empty() || !node_filter.empty() || per_node || reasons) {
+    // sinfo's views: let sinfo print them, with the same filters.
+    Args si;
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"-o", &format}, {"-O", &long_fields},
+                                      {"-t", &states}, {"-n", &node_filter}, {"-p", &partition}}) {
+      if (!value->empty()) si.insert(si.end(), {flag, *value});
+    }
+    if (per_node) si.push_back("-N");
+    if (reasons) si.push_back("-R");
+    if (noheader) si.push_back("-h");
+    if (json) si.push_back("--json");
+    if (config) si.insert(si.end(), {"--config", *config});
+    return RunSinfo(si);
   }
   auto nodes = FetchNodes(config);
   if (!nodes.ok()) return ReportError(prog, nodes.status());
@@ -296,6 +317,18 @@ int RunInfo(const Args& args) {
     }
   }
   if (json) {
+    if (!partition.empty()) {  // only that partition and its nodes
+      v1::QueryNodesResponse only;
+      only.set_cluster_name(nodes->cluster_name());
+      for (const auto& p : nodes->partitions()) {
+        if (p.name() != partition) continue;
+        *only.add_partitions() = p;
+        for (const auto& n : nodes->nodes()) {
+          if (std::find(p.nodes().begin(), p.nodes().end(), n.name()) != p.nodes().end()) *only.add_nodes() = n;
+        }
+      }
+      *nodes = only;
+    }
     std::cout << ToJson(*nodes);
     return 0;
   }

@@ -257,17 +257,21 @@ int RunQueue(const Args& args) {
   app.set_help_flag("--help", "print this help");
   QueueFilter f;
   bool json = false, all = false, noheader = false, no_color = false, me = false, steps = false;
-  std::string format, watch_text;
+  std::string format, long_fields, watch_text;
+  bool long_format = false;
   int iterate = 0;
   std::optional<std::string> config;
   app.add_option("-t,--states,--state", f.states, "comma-separated states (PENDING, R, CD, ...) or all");
   app.add_option("-u,--user,--users", f.users, "comma-separated user names");
   app.add_flag("--me", me, "only my jobs");
   app.add_option("-j,--jobs,--job", f.jobs, "comma-separated job ids");
+  app.add_option("-n,--name", f.names, "only jobs with these names (comma-separated)");
   app.add_option("-p,--partition,--partitions", f.partitions, "comma-separated partitions");
   app.add_flag("-a,--all", all, "include jobs that finished recently");
   app.add_flag("-h,--noheader", noheader, "no header line");
   app.add_option("-o,--format", format, "squeue's %-format instead of the table, e.g. '%i %T'");
+  app.add_option("-O,--Format", long_fields, "squeue's fields by name instead of the table, e.g. JobID,State");
+  app.add_flag("-l,--long", long_format, "squeue's long format instead of the table");
   app.add_flag("-s,--steps", steps, "running job steps, as squeue -s");
   app.add_option("--watch", watch_text, "redraw every SECONDS (default 2) until Ctrl-C")
       ->expected(0, 1)
@@ -298,16 +302,18 @@ int RunQueue(const Args& args) {
     }
   }
   if (explain) return Explain(config, *explain);
-  if (!format.empty() || steps) {
+  if (!format.empty() || !long_fields.empty() || long_format || steps) {
     // The %-format is squeue's: let squeue render it, with the same filters.
     Args sq;
     for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"-o", &format}, {"-t", &f.states},
-                                      {"-u", &f.users}, {"-j", &f.jobs}, {"-p", &f.partitions}}) {
+                                      {"-u", &f.users}, {"-j", &f.jobs}, {"-p", &f.partitions},
+                                      {"-O", &long_fields}, {"-n", &f.names}}) {
       if (!value->empty()) sq.insert(sq.end(), {flag, *value});
     }
     if (all && f.states.empty()) sq.insert(sq.end(), {"-t", "all"});
     if (noheader) sq.push_back("-h");
     if (steps) sq.push_back("-s");
+    if (long_format) sq.push_back("-l");
     if (me) sq.push_back("--me");
     if (json) sq.push_back("--json");
     if (iterate > 0 || watch > 0) sq.insert(sq.end(), {"-i", std::to_string(std::max<int>(1, iterate > 0 ? iterate : static_cast<int>(watch)))});

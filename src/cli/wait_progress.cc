@@ -68,4 +68,17 @@ std::string ProgressLine(const std::string& job_id, const std::vector<JobEvent>&
   return line;
 }
 
+std::string ArraySummary(const std::string& array_id, const std::vector<v1::JobInfo>& elements) {
+  std::string line = "array " + array_id + ":";
+  bool first = true;
+  for (int s = v1::JOB_STATE_PENDING; s <= v1::JOB_STATE_OUT_OF_MEMORY; ++s) {
+    int n = 0;
+    for (const auto& e : elements) n += e.state() == s;
+    if (n == 0) continue;
+    line += (first ? " " : ", ") + std::to_string(n) + " " + StateName(static_cast<v1::JobState>(s));
+    first = false;
+  }
+  return line;
+}
+
 }  // namespace drover::cli

@@ -28,4 +28,7 @@ std::string EventLine(const std::string& job_id, const JobEvent& event);
 // "job 12: PENDING 14:03:05 -> RUNNING 14:03:07 on node1 (0:05)".
 std::string ProgressLine(const std::string& job_id, const std::vector<JobEvent>& events, int64_t now);
 
+// A job array on one line: "array 12: 2 PENDING, 3 RUNNING, 5 COMPLETED" (states in order).
+std::string ArraySummary(const std::string& array_id, const std::vector<v1::JobInfo>& elements);
+
 }  // namespace drover::cli

@@ -28,6 +28,16 @@ grep -qE 'FAILED at .*, exit code 3$' three.err || fail "no FAILED line: $(cat t
 [ ! -s sbatch.err ] || fail "sbatch --wait printed progress: $(cat sbatch.err)"
 pass "the job's exit code comes back (drover submit 3, sbatch 4; sbatch prints no progress)"
 
+set +e
+drover submit --wait --array=0-2 --wrap 'exit $SLURM_ARRAY_TASK_ID' >array.out 2>array.err
+rc_array=$?
+set -e
+[ "$rc_array" = 2 ] || fail "submit --wait of an array exited $rc_array, not its highest exit code 2: $(cat array.err)"
+for i in 0 1 2; do
+  grep -qE "^job [0-9]+_$i: RUNNING at" array.err || fail "no RUNNING line for element $i: $(cat array.err)"
+done
+pass "submit --wait of an array waits for every element and exits with the highest code"
+
 drover submit --wait --wrap 'sleep 300' >cancel.out 2>cancel.err &
 waiter=$!
 wait_until 30 grep -q 'RUNNING' cancel.err
