@@ -94,6 +94,19 @@ std::string Field(const Group& g, char code) {
       }
       return out;
     }
+    case 'F': {  // nodes allocated (or mixed) / idle / other / total
+      uint64_t alloc = 0, idle = 0, other = 0;
+      for (const auto* n : g.nodes) {
+        switch (n->state()) {
+          case v1::NODE_STATE_ALLOCATED:
+          case v1::NODE_STATE_MIXED: ++alloc; break;
+          case v1::NODE_STATE_IDLE: ++idle; break;
+          default: ++other; break;
+        }
+      }
+      return std::to_string(alloc) + "/" + std::to_string(idle) + "/" + std::to_string(other) + "/" +
+             std::to_string(g.nodes.size());
+    }
     case 'C': {
       uint64_t alloc = 0, idle = 0, other = 0, total = 0;
       for (const auto* n : g.nodes) {
@@ -119,7 +132,7 @@ std::string Header(char code) {
       {'D', "NODES"},     {'t', "STATE"},     {'T', "STATE"},    {'N', "NODELIST"},
       {'n', "HOSTNAMES"}, {'c', "CPUS"},      {'m', "MEMORY"},   {'f', "AVAIL_FEATURES"},
       {'E', "REASON"},    {'O', "CPU_LOAD"},  {'e', "FREE_MEM"}, {'C', "CPUS(A/I/O/T)"},
-      {'K', "CORES(FREE/TOTAL)"},
+      {'K', "CORES(FREE/TOTAL)"}, {'F', "NODES(A/I/O/T)"},
   };
   auto it = kHeaders.find(code);
   return it == kHeaders.end() ? std::string(1, code) : it->second;
@@ -141,7 +154,8 @@ std::vector<Group> GroupNodes(const v1::QueryNodesResponse& r, const std::vector
       Group probe{&p, {it->second}};
       std::string key;
       for (const auto& t : tokens) {
-        if (t.code != 0 && t.code != 'N' && t.code != 'n' && t.code != 'D' && t.code != 'C' && t.code != 'K') {
+        if (t.code != 0 && t.code != 'N' && t.code != 'n' && t.code != 'D' && t.code != 'C' && t.code != 'K' &&
+            t.code != 'F') {
           key += Field(probe, t.code) + '\x1f';
         }
       }
@@ -170,7 +184,7 @@ int RunSinfo(const Args& args) {
   CLI::App app{"sinfo: view nodes and partitions (Slurm-compatible)", "sinfo"};
   app.set_help_flag("--help", "print this help");
   std::string format, long_spec, partition, node_filter, state_filter;
-  bool noheader = false, json = false, per_node = false, reasons = false, all = false;
+  bool noheader = false, json = false, per_node = false, reasons = false, all = false, summarize = false;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
   app.add_option("-o,--format", format, "output format, e.g. '%P %N'");
@@ -178,6 +192,7 @@ int RunSinfo(const Args& args) {
   app.add_option("-t,--states", state_filter, "only nodes in these states, e.g. idle,mix,alloc,down,drain");
   app.add_option("-p,--partition", partition, "only this partition");
   app.add_flag("-N,--Node", per_node, "one line per node");
+  app.add_flag("-s,--summarize", summarize, "one line per partition, node counts as allocated/idle/other/total");
   app.add_option("-n,--nodes", node_filter, "only these nodes (a hostlist)");
   app.add_flag("-R,--list-reasons", reasons, "why nodes are down");
   app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
@@ -255,9 +270,10 @@ int RunSinfo(const Args& args) {
     format = *translated;
   }
   if (format.empty()) {
-    format = reasons    ? "%20E %N"
-             : per_node ? "%10N %.6D %9P %.6t"
-                        : "%9P %.5a %.10l %.6D %.6t %N";
+    format = reasons     ? "%20E %N"
+             : per_node  ? "%10N %.6D %9P %.6t"
+             : summarize ? "%9P %.5a %.10l %.16F  %N"
+                         : "%9P %.5a %.10l %.6D %.6t %N";
   }
   const auto tokens = ParseFormat(format);
   if (!noheader) std::cout << RenderLine(tokens, Header) << "\n";

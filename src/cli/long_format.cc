@@ -36,7 +36,7 @@ const LongNames& SinfoLongNames() {
       {"Nodes", 'D'},     {"StateCompact", 't'},  {"StateLong", 'T'},  {"State", 't'},
       {"NodeList", 'N'},  {"NodeHost", 'n'},      {"CPUs", 'c'},       {"Memory", 'm'},
       {"Features", 'f'},  {"CPUsState", 'C'},     {"Reason", 'E'},     {"CPUsLoad", 'O'},
-      {"FreeMem", 'e'},
+      {"FreeMem", 'e'},   {"NodeAIOT", 'F'},
   };
   return kNames;
 }

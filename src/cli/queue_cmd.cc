@@ -173,6 +173,14 @@ int RunSqueue(const Args& args) {
     if (json) {
       std::cout << ToJson(*jobs);
     } else {
+      if (!noheader && long_format) {  // as Slurm's -l: the time of the report first
+        const time_t t = time(nullptr);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char stamp[64];
+        strftime(stamp, sizeof stamp, "%a %b %d %H:%M:%S %Y", &tm);
+        std::cout << stamp << "\n";
+      }
       if (!noheader) {
         std::cout << RenderLine(tokens, [&](char c) { return steps && c == 'i' ? std::string("STEPID") : SqueueHeader(c); })
                   << "\n";

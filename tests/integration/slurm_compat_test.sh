@@ -321,6 +321,7 @@ sq4() {
   squeue --json -j "$HELD" | grep -q '"jobs"' || no "--json"
   [ "$(SQUEUE_FORMAT='%i:%j' squeue -h -j "$HELD")" = "$HELD:held-job" ] || no "SQUEUE_FORMAT"
   [ "$(squeue -h -n held-job -o %i)" = "$HELD" ] || no "-n NAME"
+  [[ "$(squeue -l -j "$HELD" | head -n1)" =~ ^[A-Z][a-z]{2}\ [A-Z][a-z]{2}\ [0-9]{2}\ [0-9:]{8}\ [0-9]{4}$ ]] || no "squeue -l date line"
 }
 check SQ-4 sq4
 
@@ -495,6 +496,8 @@ si1() {
   out=$(sinfo -o %P)
   [ "$(head -n1 <<<"$out")" = PARTITION ] || no "header '$(head -n1 <<<"$out")'"
   [ "$(grep -c '\*$' <<<"$out")" = 1 ] || no "default partition not marked: $out"
+  [ "$(sinfo -s | head -n1)" = "PARTITION AVAIL  TIMELIMIT   NODES(A/I/O/T)  NODELIST" ] || no "sinfo -s: $(sinfo -s)"
+  [[ "$(sinfo -s -h)" =~ ^[a-z]+\*\ +up\ +[a-z0-9:-]+\ +[0-9]+/[0-9]+/[0-9]+/3\ \ node ]] || no "sinfo -s line: $(sinfo -s -h)"
 }
 check SI-1 si1
 
