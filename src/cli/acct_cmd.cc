@@ -72,7 +72,7 @@ int Run(const std::string& prog, const Args& args, bool native) {
     const std::string digits = j.substr(0, j.find_first_not_of("0123456789"));
     if (digits.empty()) {
       std::cerr << prog << ": error: invalid job id \"" << j << "\"\n";
-      return 1;
+      return UsageExit(prog);
     }
     q->add_job_ids(std::stoull(digits));
   }

@@ -361,7 +361,7 @@ int JobAction(const std::string& prog, v1::ControlAction action, const std::vect
   for (const auto& r : reply->control_job_response().results()) {
     if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
     std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
-    rc = 1;
+    rc = ItemExitCode(prog, r.code());
   }
   return rc;
 }
@@ -379,7 +379,7 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
   for (const auto& r : reply->update_node_response().results()) {
     if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
     std::cerr << prog << ": error: " << r.message() << "\n";
-    rc = 1;
+    rc = ItemExitCode(prog, r.code());
   }
   return rc;
 }

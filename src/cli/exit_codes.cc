@@ -17,6 +17,16 @@ int ExitCodeFor(const Status& status) {
 
 bool IsNative(const std::string& prog) { return prog.rfind("drover", 0) == 0; }
 
+int ItemExitCode(const std::string& prog, v1::ErrorCode code) {
+  if (!IsNative(prog)) return kExitFailed;
+  switch (code) {
+    case v1::ERROR_CODE_NOT_FOUND: return kExitNotFound;
+    case v1::ERROR_CODE_PERMISSION_DENIED:
+    case v1::ERROR_CODE_UNAUTHENTICATED: return kExitDenied;
+    default: return kExitFailed;
+  }
+}
+
 int JobExitCode(const v1::JobInfo& job) {
   switch (job.state()) {
     case v1::JOB_STATE_COMPLETED: return kExitOk;

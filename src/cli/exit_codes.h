@@ -34,6 +34,10 @@ bool IsNative(const std::string& prog);
 // The status for a bad command line: kExitUsage for native commands, Slurm's 1 otherwise.
 inline int UsageExit(const std::string& prog) { return IsNative(prog) ? kExitUsage : 1; }
 
+// The status for one failed item of a reply (a job of `control hold 5 6`): native commands
+// 5 not found, 4 denied, else 1; the Slurm front ends 1.
+int ItemExitCode(const std::string& prog, v1::ErrorCode code);
+
 // submit --wait: the status a finished job gives: COMPLETED 0; FAILED its exit code (128+N
 // when killed by signal N, at least 1); CANCELLED, NODE_FAIL, OUT_OF_MEMORY, TIMEOUT the
 // codes above.

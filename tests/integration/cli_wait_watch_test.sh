@@ -126,3 +126,12 @@ bash -c 'source "$1"; COMP_WORDS=(drover cancel ""); COMP_CWORD=2; _drover; prin
   grep -x "$id" >/dev/null || fail "drover cancel <TAB> does not offer job $id"
 drover cancel "$id" >/dev/null
 pass "drover cancel <TAB> offers the running job's id"
+
+# --- exit codes of the native commands ----------------------------------------------------
+status() { set +e; "$@" >/dev/null 2>&1; echo $?; set -e; }
+[ "$(status drover control hold 99999)" = 5 ] || fail "drover control hold of an unknown job: $(status drover control hold 99999)"
+[ "$(status drover cancel -s USR1 99999)" = 5 ] || fail "drover cancel -s of an unknown job is not 5"
+[ "$(status drover cancel 99999)" = 0 ] || fail "drover cancel of an unknown job is not 0 (as scancel)"
+[ "$(status drover queue -j abc)" = 2 ] || fail "drover queue -j abc is not 2"
+[ "$(status scontrol hold 99999)" = 1 ] || fail "scontrol hold of an unknown job is not Slurm's 1"
+pass "exit codes: 5 not found, 2 invalid value; the Slurm names keep 1"

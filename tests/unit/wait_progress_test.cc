@@ -85,6 +85,10 @@ TEST(ExitCodesTest, StatusesMapToTheDocumentedCodes) {
   EXPECT_FALSE(IsNative("sbatch"));
   EXPECT_EQ(UsageExit("drover queue"), kExitUsage);
   EXPECT_EQ(UsageExit("squeue"), 1);
+  EXPECT_EQ(ItemExitCode("drover control", v1::ERROR_CODE_NOT_FOUND), kExitNotFound);
+  EXPECT_EQ(ItemExitCode("drover control", v1::ERROR_CODE_PERMISSION_DENIED), kExitDenied);
+  EXPECT_EQ(ItemExitCode("drover control", v1::ERROR_CODE_INVALID_ARGUMENT), kExitFailed);
+  EXPECT_EQ(ItemExitCode("scontrol", v1::ERROR_CODE_NOT_FOUND), 1);
 }
 
 }  // namespace
