@@ -176,7 +176,8 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
                                                      {v1::NODE_STATE_ALLOCATED, "ALLOCATED"},
                                                      {v1::NODE_STATE_DOWN, "DOWN"}, {v1::NODE_STATE_UNKNOWN, "UNKNOWN"},
                                                      {v1::NODE_STATE_DRAINING, "MIXED+DRAIN"},
-                                                     {v1::NODE_STATE_DRAINED, "IDLE+DRAIN"}};
+                                                     {v1::NODE_STATE_DRAINED, "IDLE+DRAIN"},
+                                                     {v1::NODE_STATE_INVALID, "INVALID+DRAIN"}};
   std::string partitions;
   for (const auto& p : n.partitions()) partitions += (partitions.empty() ? "" : ",") + p;
   const std::string sep = one_line ? " " : "\n   ";
@@ -185,6 +186,7 @@ std::string ShowNode(const v1::NodeInfo& n, bool one_line) {
          std::to_string(n.alloc_cpus()) + " CPUTot=" + std::to_string(n.cpus()) + sep +
          "RealMemory=" + std::to_string(n.memory_mb()) + " AllocMem=" + std::to_string(n.alloc_memory_mb()) +
          " FreeMem=" + std::to_string(n.free_memory_mb()) + sep + "CoreKinds=" + KindsText(n) + sep +
+         (n.hardware().empty() ? "" : "Hardware=" + n.hardware() + sep) +
          "NodeAddr=" + n.address() + " Cgroups=" + (n.cgroups().empty() ? std::string("(null)") : n.cgroups()) +
          " Partitions=" + partitions + (n.reason().empty() ? "" : sep + "Reason=" + n.reason()) + "\n";
 }

@@ -32,6 +32,7 @@ NodeState FromProto(v1::NodeState s) {
     case v1::NODE_STATE_DOWN: return NodeState::kDown;
     case v1::NODE_STATE_DRAINING: return NodeState::kDraining;
     case v1::NODE_STATE_DRAINED: return NodeState::kDrained;
+    case v1::NODE_STATE_INVALID: return NodeState::kInvalid;
     default: return NodeState::kUnknown;
   }
 }
@@ -112,7 +113,7 @@ std::string Field(const Group& g, char code) {
       for (const auto* n : g.nodes) {
         total += n->cpus();
         if (n->state() == v1::NODE_STATE_DOWN || n->state() == v1::NODE_STATE_UNKNOWN ||
-            n->state() == v1::NODE_STATE_DRAINED) {
+            n->state() == v1::NODE_STATE_DRAINED || n->state() == v1::NODE_STATE_INVALID) {
           other += n->cpus();
         } else {
           alloc += n->alloc_cpus();
@@ -279,7 +280,10 @@ int RunSinfo(const Args& args) {
   if (!noheader) std::cout << RenderLine(tokens, Header) << "\n";
   for (const auto& g : GroupNodes(*nodes, tokens, partition, per_node)) {
     const v1::NodeState st = g.nodes.front()->state();
-    if (reasons && st != v1::NODE_STATE_DOWN && st != v1::NODE_STATE_DRAINED && st != v1::NODE_STATE_DRAINING) continue;
+    if (reasons && st != v1::NODE_STATE_DOWN && st != v1::NODE_STATE_DRAINED && st != v1::NODE_STATE_DRAINING &&
+        st != v1::NODE_STATE_INVALID) {
+      continue;
+    }
     std::cout << RenderLine(tokens, [&](char c) { return Field(g, c); }) << "\n";
   }
   return 0;

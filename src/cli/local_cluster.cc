@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +24,8 @@
 #include "common/config.h"
 #include "common/hostlist.h"
 #include "common/keygen.h"
+#include "common/topology.h"
+#include "common/topology_fixtures.h"
 
 namespace drover::cli {
 namespace {
@@ -170,14 +173,27 @@ drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers
     << "timeouts: {heartbeat_interval: 1, node_timeout: 5, kill_wait: 2}\n"
     << "scheduling: {default_mem_per_cpu: 100M, allow_root_jobs: true}\n"
     << "cgroups: {parent: " << CgroupParentFor(dir_) << "}\n";
-  if (like == "rk1") y << "kinds: [big, little]\n";
+  const TopologyFixture* fixture = FindTopologyFixture(like);
+  std::optional<NodeTopology> topology;
+  if (fixture != nullptr) {
+    // Every node reports the fixture's topology (drover-noded --topology-fixture), so the
+    // entries say exactly that and a strict policy holds.
+    topology = BuildTopology(FixtureFacts(*fixture));
+    y << "topology_policy: strict\n";
+    if (const std::string kinds = KindsYaml(*topology); !kinds.empty()) y << "kinds: " << kinds << "\n";
+  } else {
+    // This machine's CPUs may be fewer for hwloc than for the count above (a container's
+    // cpuset): keep the entries and log differences.
+    y << "topology_policy: config\n";
+  }
   y << "nodes:\n";
   for (const auto& w : workers) {
     auto port = FreePort();
     if (!port.ok()) return port.status();
     y << "  - {names: " << w << ", address: 127.0.0.1, port: " << *port;
-    if (like == "rk1") {
-      y << ", cores: {little: \"0-3\", big: \"4-7\"}, memory: 15G, features: [rk1, arm64]}\n";
+    if (topology) {
+      y << ", " << CoresYaml(*topology) << ", memory: " << topology->memory_mb << "M, features: [" << fixture->name
+        << ", " << (fixture->arch == "aarch64" ? "arm64" : "x86_64") << "]}\n";
     } else {
       y << ", cpus: " << cpus << ", memory: " << mem << "}\n";
     }
@@ -188,6 +204,11 @@ drover::Status LocalCluster::WriteConfig(const std::vector<std::string>& workers
   out.close();
   if (!out) return drover::Status::IoError("cannot write " + ConfigPath());
   chmod(ConfigPath().c_str(), 0644);
+  // Remembered for `drover local start NODE`.
+  std::ofstream like_file(LikePath(), std::ios::trunc);
+  like_file << like << "\n";
+  like_file.close();
+  if (!like_file) return drover::Status::IoError("cannot write " + LikePath());
   return drover::Status::Ok();
 }
 
@@ -199,6 +220,9 @@ drover::Status LocalCluster::StartDaemon(const std::string& name) {
   if (access(binary.c_str(), X_OK) != 0) {
     return drover::Status::NotFound("cannot execute " + binary + ": " + std::strerror(errno));
   }
+  std::string fixture;
+  std::ifstream(LikePath()) >> fixture;
+  if (FindTopologyFixture(fixture) == nullptr) fixture.clear();
   const pid_t pid = fork();
   if (pid < 0) return drover::Status::Internal(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -214,6 +238,9 @@ drover::Status LocalCluster::StartDaemon(const std::string& name) {
     const std::string config = ConfigPath();
     if (is_ctld) {
       execl(binary.c_str(), "drover-ctld", "--config", config.c_str(), static_cast<char*>(nullptr));
+    } else if (!fixture.empty()) {
+      execl(binary.c_str(), "drover-noded", "--config", config.c_str(), "--name", name.c_str(),
+            "--topology-fixture", fixture.c_str(), static_cast<char*>(nullptr));
     } else {
       execl(binary.c_str(), "drover-noded", "--config", config.c_str(), "--name", name.c_str(),
             static_cast<char*>(nullptr));
@@ -267,8 +294,9 @@ drover::Status LocalCluster::WaitUntilIdle(int seconds) {
 
 drover::Status LocalCluster::Up(int nodes, const std::string& like) {
   if (nodes < 1 || nodes > 64) return drover::Status::InvalidArgument("--nodes must be between 1 and 64");
-  if (like != "host" && like != "rk1") {
-    return drover::Status::InvalidArgument("--like must be host or rk1, not '" + like + "'");
+  if (like != "host" && FindTopologyFixture(like) == nullptr) {
+    return drover::Status::InvalidArgument("--like must be host or one of " + TopologyFixtureNames() + ", not '" +
+                                           like + "'");
   }
   for (const auto& d : ListDaemons()) {
     if (d.pid != 0) {

@@ -24,12 +24,15 @@ class LocalCluster {
 
   const std::string& dir() const { return dir_; }
   std::string ConfigPath() const { return dir_ + "/drover.yaml"; }
+  std::string LikePath() const { return dir_ + "/like"; }  // the --like of `up`
 
   // Creates keys and config (if missing) for `nodes` workers, starts every daemon, waits until
   // all nodes are idle. Refuses if daemons of this directory are already running.
-  // `like`: "host" (each node has this machine's CPUs) or "rk1" (each node is configured as a
-  // Turing RK1: cores 0-3 little Cortex-A55, 4-7 big Cortex-A76, 15G), so big/little
-  // scheduling can be tried on any machine. Jobs are not confined to those cores yet (#6).
+  // `like`: "host" (each node has this machine's CPUs) or a topology fixture's name
+  // (common/topology_fixtures.h; "rk1" is a Turing RK1: cores 0-3 little Cortex-A55, 4-7 big
+  // Cortex-A76): every node daemon then reports that machine's topology and the entries say
+  // the same, so big/little scheduling can be tried on any machine; jobs run on the host CPUs
+  // the fixture's core ids map to (MapToHostCpus).
   drover::Status Up(int nodes, const std::string& like = "host");
   // Stops every daemon and the jobs they run; waits for them to exit.
   drover::Status Down();

@@ -9,6 +9,7 @@
 #include "cli/local_cluster.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
+#include "common/topology_fixtures.h"
 
 namespace drover::cli {
 namespace {
@@ -42,7 +43,9 @@ int RunLocal(const Args& args) {
   auto* up = app.add_subcommand("up", "generate keys and config, start the daemons, wait until all nodes are idle");
   up->add_option("--dir", dir, "where the cluster lives (default $DROVER_LOCAL_DIR or /tmp/drover-local-$UID)");
   up->add_option("--nodes", nodes, "number of node daemons (default 3: node1, node2, node4)");
-  up->add_option("--like", like, "what each node is configured as: host (this machine's CPUs) or rk1 (a Turing RK1: 4 little + 4 big cores)");
+  up->add_option("--like", like,
+                 "what each node is: host (this machine's CPUs) or a known machine whose topology every node "
+                 "reports (" + TopologyFixtureNames() + "; rk1 = a Turing RK1: 4 big + 4 little cores)");
   auto* down = app.add_subcommand("down", "stop every daemon and job of the local cluster");
   down->add_option("--dir", dir, "the cluster's directory");
   auto* status = app.add_subcommand("status", "show which daemons run");

@@ -458,7 +458,7 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
       root, root.Mark(), "",
       {"cluster", "controller", "state_dir", "spool_dir", "log_dir", "auth_socket", "key_file",
        "next_key_file", "operators", "private_jobs", "tls", "timeouts", "credentials", "limits",
-       "scheduling", "kinds", "nodes", "partitions", "cgroups", "prolog", "epilog", "prolog_timeout"},
+       "scheduling", "kinds", "topology_policy", "nodes", "partitions", "cgroups", "prolog", "epilog", "prolog_timeout"},
       top));
   const auto get = [&](const char* key) -> const Field* {
     auto it = top.find(key);
@@ -501,6 +501,18 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
     if (const Field* f = get(key)) DROVER_RETURN_IF_ERROR(ReadAbsolutePath(*f, "an absolute path to a script, or \"\" for none", *out));
   }
   if (const Field* f = get("prolog_timeout")) DROVER_RETURN_IF_ERROR(ReadSeconds(*f, 1, c.prolog_timeout_s));
+  if (const Field* f = get("topology_policy")) {
+    const std::string p = f->value.IsScalar() ? Lower(f->value.Scalar()) : "";
+    if (p == "strict") {
+      c.topology_policy = TopologyPolicy::kStrict;
+    } else if (p == "config") {
+      c.topology_policy = TopologyPolicy::kConfig;
+    } else if (p == "hardware") {
+      c.topology_policy = TopologyPolicy::kHardware;
+    } else {
+      return Expected(*f, "strict, config or hardware");
+    }
+  }
   if (const Field* f = get("nodes")) DROVER_RETURN_IF_ERROR(ParseNodes(*f, c));
   DROVER_RETURN_IF_ERROR(OrderKinds(get("kinds"), c));
   if (const Field* f = get("partitions")) DROVER_RETURN_IF_ERROR(ParsePartitions(*f, c));
@@ -1009,6 +1021,15 @@ std::string ResolveConfigPath(const std::optional<std::string>& flag_value) {
   const char* env = std::getenv("DROVER_CONF");
   if (env != nullptr && env[0] != '\0') return env;
   return kDefaultConfigPath;
+}
+
+const char* TopologyPolicyName(TopologyPolicy p) {
+  switch (p) {
+    case TopologyPolicy::kStrict: return "strict";
+    case TopologyPolicy::kConfig: return "config";
+    case TopologyPolicy::kHardware: return "hardware";
+  }
+  return "strict";
 }
 
 }  // namespace drover

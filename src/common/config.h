@@ -44,6 +44,13 @@ struct NodeConfig {
 
 enum class PartitionState { kUp, kDown, kDrain, kInactive };
 
+// Who wins when a node's hardware (its daemon's topology report) and its entry differ
+// (DESIGN.md, The node daemon): kStrict marks a node with less than the entry says INVALID
+// (drained, with the difference as reason); kConfig keeps the entry and logs the difference
+// once; kHardware uses the report (cores by kind, memory).
+enum class TopologyPolicy { kStrict, kConfig, kHardware };
+const char* TopologyPolicyName(TopologyPolicy p);
+
 struct PartitionConfig {
   std::string name;
   std::vector<std::string> nodes;  // expanded, in config order
@@ -104,6 +111,7 @@ struct Config {
   uint32_t priority_max_age_s = 7 * 24 * 3600;
   uint32_t fairshare_half_life_s = 7 * 24 * 3600;
   bool backfill = true;
+  TopologyPolicy topology_policy = TopologyPolicy::kStrict;
   uint32_t reservations = 1;  // waiting jobs that backfill must not delay
 
   // Job confinement (noded/stepd). Cgroups are used when the host has them; `false` turns

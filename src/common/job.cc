@@ -61,6 +61,7 @@ std::string_view NodeStateName(NodeState s) {
     case NodeState::kDown: return "down";
     case NodeState::kDraining: return "draining";
     case NodeState::kDrained: return "drained";
+    case NodeState::kInvalid: return "invalid";
   }
   return "unknown";
 }
@@ -74,6 +75,7 @@ std::string_view NodeStateCompact(NodeState s) {
     case NodeState::kDown: return "down";
     case NodeState::kDraining: return "drng";
     case NodeState::kDrained: return "drain";
+    case NodeState::kInvalid: return "inval";
   }
   return "unk";
 }

@@ -29,6 +29,7 @@ enum class NodeState {
   kDown,
   kDraining,  // drained by the node's own failure (prolog, epilog, cgroup) with jobs still on it
   kDrained,   // ... and none left: takes no jobs until its noded restarts
+  kInvalid,  // registered with less hardware than configured (topology_policy strict): drained
 };
 
 // "PENDING", "RUNNING", ... (sacct State, squeue %T, scontrol JobState=).
@@ -39,8 +40,8 @@ std::string_view JobStateCode(JobState s);
 std::optional<JobState> ParseJobState(std::string_view text);
 bool IsFinished(JobState s);
 
-// sinfo's long ("idle", "mixed", "allocated", "down", "unknown") and compact ("idle", "mix",
-// "alloc", "down", "unk") spellings.
+// sinfo's long ("idle", "mixed", "allocated", "down", "invalid", "unknown") and compact
+// ("idle", "mix", "alloc", "down", "inval", "unk") spellings.
 std::string_view NodeStateName(NodeState s);
 std::string_view NodeStateCompact(NodeState s);
 

@@ -324,9 +324,9 @@ std::optional<double> ParseLoadavg(const std::string& text) {
   return load;
 }
 
-std::vector<uint32_t> MapToHostCpus(const std::vector<uint32_t>& ids, uint32_t host_cpus) {
+std::vector<uint32_t> MapToHostCpus(const std::vector<uint32_t>& ids, const std::vector<uint32_t>& host_cpus) {
   std::vector<uint32_t> out;
-  for (uint32_t id : ids) out.push_back(id % host_cpus);
+  for (uint32_t id : ids) out.push_back(host_cpus[id % host_cpus.size()]);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

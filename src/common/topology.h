@@ -121,8 +121,8 @@ std::optional<uint64_t> ParseMeminfoMB(const std::string& text, const std::strin
 std::optional<double> ParseLoadavg(const std::string& text);
 
 // Host CPUs for a cpuset when a node pretends to have another machine's topology (drover local
-// up --like rk1 on a laptop): fixture CPU id modulo the host's CPU count, sorted, distinct.
-// REQUIRES: host_cpus > 0.
-std::vector<uint32_t> MapToHostCpus(const std::vector<uint32_t>& ids, uint32_t host_cpus);
+// up --like rk1 on a laptop): fixture CPU id i becomes host_cpus[i modulo their count] (the
+// CPUs this process may use), sorted, distinct. REQUIRES: host_cpus is not empty.
+std::vector<uint32_t> MapToHostCpus(const std::vector<uint32_t>& ids, const std::vector<uint32_t>& host_cpus);
 
 }  // namespace drover

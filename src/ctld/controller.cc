@@ -7,6 +7,7 @@
 #include "common/units.h"
 #include "ctld/sched/priority.h"
 #include "ctld/step_layout.h"
+#include "ctld/topology_policy.h"
 
 namespace drover::ctld {
 namespace {
@@ -66,6 +67,7 @@ v1::NodeState ToProto(NodeState s) {
     case NodeState::kDown: return v1::NODE_STATE_DOWN;
     case NodeState::kDraining: return v1::NODE_STATE_DRAINING;
     case NodeState::kDrained: return v1::NODE_STATE_DRAINED;
+    case NodeState::kInvalid: return v1::NODE_STATE_INVALID;
   }
   return v1::NODE_STATE_UNSPECIFIED;
 }
@@ -131,6 +133,9 @@ uint32_t RequestedCpus(const v1::JobSpec& spec) {
 NodeState NodeRecord::State() const {
   if (down || admin_down) return NodeState::kDown;
   if (!registered) return NodeState::kUnknown;
+  // INVALID first: neither an operator's RESUME nor a noded restart lifts it, only hardware
+  // that matches (or a changed entry or policy).
+  if (invalid) return NodeState::kInvalid;
   if (drained || drain) return alloc_cpus == 0 ? NodeState::kDrained : NodeState::kDraining;
   if (alloc_cpus == 0) return NodeState::kIdle;
   if (alloc_cpus >= config.cpus) return NodeState::kAllocated;
@@ -138,7 +143,7 @@ NodeState NodeRecord::State() const {
 }
 
 Controller::Controller(Config config, const Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+    : config_(std::move(config)), clock_(clock), kinds_(config_.cpu_kinds) {
   for (const auto& n : config_.nodes) {
     NodeRecord r;
     r.config = n;
@@ -359,11 +364,59 @@ Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNode
   if (!node.drained) node.reason.clear();
   node.last_seen = clock_.MonotonicNow();
   node.cgroups = request.cgroups();
+  CheckTopology(node, request);
   v1::RegisterNodeResponse response;
   response.set_heartbeat_interval_ms(config_.heartbeat_interval_s * 1000);
   std::vector<uint64_t> reported(request.running_job_ids().begin(), request.running_job_ids().end());
   for (uint64_t id : Reconcile(request.name(), reported)) response.add_cancel_job_ids(id);
   return response;
+}
+
+void Controller::CheckTopology(NodeRecord& node, const v1::RegisterNodeRequest& request) {
+  node.report.reset();
+  node.hardware.clear();
+  if (!request.topology_kinds().empty()) {  // nothing reported: the entry stands
+    HardwareReport hw;
+    for (const auto& k : request.topology_kinds()) {
+      hw.kinds.push_back({k.kind(), {k.cpu_ids().begin(), k.cpu_ids().end()}, k.capacity()});
+    }
+    hw.memory_mb = request.memory_mb();
+    hw.packages = request.packages();
+    hw.clusters = request.clusters();
+    hw.source = request.topology_source();
+    node.hardware = DescribeHardware(hw);
+    node.report = std::move(hw);
+  }
+  ApplyTopologyPolicy(node);
+}
+
+void Controller::ApplyTopologyPolicy(NodeRecord& node) {
+  const NodeConfig* entry = config_.FindNode(node.config.name);
+  node.invalid = false;
+  node.invalid_reason.clear();
+  node.config = *entry;
+  if (!node.report) return;
+  const HardwareReport& hw = *node.report;
+  const TopologyComparison cmp = CompareTopology(*entry, hw);
+  const TopologyPolicy policy = config_.topology_policy;
+  const std::string& name = entry->name;
+  std::string notice;
+  if (policy == TopologyPolicy::kStrict && !cmp.shortfall.empty()) {
+    node.invalid = true;
+    node.invalid_reason = cmp.shortfall;
+    notice = "node " + name + " is INVALID (topology_policy strict, drained): " + cmp.shortfall;
+  } else if (policy == TopologyPolicy::kHardware) {
+    node.config = ApplyHardware(*entry, hw);
+    std::vector<std::string> reported;
+    for (const auto& k : hw.kinds) reported.push_back(k.kind);
+    kinds_ = MergeKinds(kinds_, reported);
+    if (!cmp.difference.empty()) notice = "node " + name + " uses its hardware (topology_policy hardware): " + cmp.difference;
+  } else if (!cmp.difference.empty()) {
+    notice = "node " + name + " keeps its configuration (topology_policy " +
+             TopologyPolicyName(policy) + "): " + cmp.difference;
+  }
+  if (!notice.empty() && notice != node.logged_difference) notices_.push_back(notice);
+  node.logged_difference = notice;
 }
 
 Result<v1::HeartbeatResponse> Controller::Heartbeat(const v1::HeartbeatRequest& request) {
@@ -493,12 +546,14 @@ sched::Options Controller::SchedOptions() const {
 sched::Snapshot Controller::BuildSnapshot(bool idle) const {
   sched::Snapshot snap;
   snap.now = Now();
-  snap.kinds = config_.cpu_kinds;
-  for (const auto& nc : config_.nodes) {
-    const NodeRecord& n = nodes_.at(nc.name);
+  snap.kinds = kinds_;
+  for (const auto& entry : config_.nodes) {
+    const NodeRecord& n = nodes_.at(entry.name);
+    const NodeConfig& nc = n.config;  // the entry in effect (topology_policy hardware)
     sched::Node node;
     node.name = nc.name;
-    node.available = idle || (n.registered && !n.down && !n.admin_down && !n.drained && !n.drain);
+    node.available = idle || (n.registered && !n.down && !n.admin_down && !n.drained && !n.drain &&
+                              !n.invalid);
     // A config built in code may give only `cpus`, as `cpus: N` in YAML does.
     std::vector<CoreKindConfig> cores = nc.cores;
     if (cores.empty()) {
@@ -570,7 +625,7 @@ bool Controller::StillFits(const std::vector<sched::Allocation>& nodes) const {
     auto it = nodes_.find(a.node);
     if (it == nodes_.end()) return false;
     const NodeRecord& n = it->second;
-    if (!n.registered || n.down || n.admin_down || n.drained || n.drain) return false;
+    if (!n.registered || n.down || n.admin_down || n.drained || n.drain || n.invalid) return false;
     for (uint32_t core : a.core_ids) {
       if (n.used_cores.count(core)) return false;
     }
@@ -959,15 +1014,30 @@ v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request)
   return response;
 }
 
+namespace {
+
+// One reason for sinfo -R and scontrol: the operator's, the hardware shortfall, the node's own
+// failure; both when an operator drained an INVALID node.
+std::string NodeReason(const NodeRecord& n) {
+  const bool admin = n.drain || n.admin_down;
+  if (n.invalid && admin && !n.down) return n.invalid_reason + "; " + n.admin_reason;
+  if (admin) return n.admin_reason;
+  if (n.invalid && !n.down) return n.invalid_reason;
+  return n.reason;
+}
+
+}  // namespace
+
 v1::QueryNodesResponse Controller::QueryNodes() const {
   v1::QueryNodesResponse response;
   response.set_cluster_name(config_.cluster_name);
-  for (const auto& nc : config_.nodes) {
-    const NodeRecord& n = nodes_.at(nc.name);
+  for (const auto& entry : config_.nodes) {
+    const NodeRecord& n = nodes_.at(entry.name);
+    const NodeConfig& nc = n.config;
     auto* info = response.add_nodes();
     info->set_name(nc.name);
     info->set_state(ToProto(n.State()));
-    info->set_reason(n.drain || n.admin_down ? n.admin_reason : n.reason);
+    info->set_reason(NodeReason(n));
     info->set_drain_user(n.admin_user);
     info->set_drain_time(n.admin_time);
     info->set_cpus(nc.cpus);
@@ -978,6 +1048,7 @@ v1::QueryNodesResponse Controller::QueryNodes() const {
     info->set_load(n.load);
     info->set_free_memory_mb(n.free_memory_mb);
     info->set_cgroups(n.cgroups);
+    info->set_hardware(n.hardware);
     for (const auto& p : config_.partitions) {
       if (std::find(p.nodes.begin(), p.nodes.end(), nc.name) != p.nodes.end()) info->add_partitions(p.name);
     }
@@ -1157,6 +1228,11 @@ void Controller::CommitFailed(const std::vector<uint64_t>& job_ids,
 void Controller::Reconfigure(const Config& config) {
   config_.operators = config.operators;
   config_.private_jobs = config.private_jobs;
+  if (config.topology_policy != config_.topology_policy) {
+    // Each node's last report is weighed again: `config` lifts an INVALID at once.
+    config_.topology_policy = config.topology_policy;
+    for (auto& [name, node] : nodes_) ApplyTopologyPolicy(node);
+  }
 }
 
 std::vector<v1::CancelResult> Controller::UpdateNodes(const v1::UpdateNodeRequest& request,
@@ -1221,6 +1297,13 @@ std::vector<v1::CancelResult> Controller::UpdateNodes(const v1::UpdateNodeReques
       node.admin_reason.clear();
       node.admin_user.clear();
       node.admin_time = 0;
+      if (node.invalid) {
+        // What the operator lifted is lifted; the hardware shortfall is not theirs to waive.
+        refuse(v1::ERROR_CODE_INVALID_ARGUMENT,
+               "node " + name + " stays INVALID: " + node.invalid_reason +
+                   " (topology_policy strict); it takes jobs once it registers with that hardware, "
+                   "or its entry or topology_policy changes");
+      }
     } else {
       node.admin_reason = request.reason();
       node.admin_user = who.user;

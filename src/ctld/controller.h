@@ -26,6 +26,7 @@
 #include "ctld/dependency.h"
 #include "ctld/sched/scheduler.h"
 #include "ctld/store/store.h"
+#include "ctld/topology_policy.h"
 #include "drover/v1/drover.pb.h"
 
 namespace drover::ctld {
@@ -89,6 +90,8 @@ struct JobRecord {
 };
 
 struct NodeRecord {
+  // The entry in effect: the configuration's, or the node's hardware report under
+  // topology_policy hardware.
   NodeConfig config;
   bool registered = false;
   bool down = false;    // stopped answering (reason says so)
@@ -99,6 +102,14 @@ struct NodeRecord {
   std::string admin_reason;
   std::string admin_user;
   int64_t admin_time = 0;
+  // The hardware has less than the entry says (topology_policy strict): no new jobs until the
+  // node registers with matching hardware or the configuration changes; an operator's RESUME
+  // does not lift it. `invalid_reason` says what differs.
+  bool invalid = false;
+  std::string invalid_reason;
+  std::optional<HardwareReport> report;  // the last topology report; none before one
+  std::string hardware;            // DescribeHardware of the last report; "" before one
+  std::string logged_difference;   // the topology difference last logged, to log each once
   MonotonicTime last_seen{};
   uint32_t alloc_cpus = 0;  // == used_cores.size()
   uint64_t alloc_memory_mb = 0;
@@ -153,8 +164,12 @@ class Controller {
                                        const Identity& who, std::vector<SignalAction>* actions,
                                        const std::vector<std::string>& id_texts = {});
 
-  // A node daemon (already authenticated as `request.name()`) registers.
+  // A node daemon (already authenticated as `request.name()`) registers. Its topology report
+  // is weighed against its entry by config().topology_policy (ctld/topology_policy.h).
   Result<v1::RegisterNodeResponse> RegisterNode(const v1::RegisterNodeRequest& request);
+  // Messages for the daemon's log that rules produced since the last call (a topology
+  // difference the config policy keeps, a node made INVALID), each said once.
+  std::vector<std::string> TakeNotices() { return std::move(notices_); }
   Result<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
   // The batch script of a job ended on `request.node()`.
   Status JobFinished(const v1::JobFinishedRequest& request);
@@ -231,7 +246,8 @@ class Controller {
   // The batch with these jobs and nodes did not reach the store: write them with the next one.
   void CommitFailed(const std::vector<uint64_t>& job_ids, const std::vector<std::string>& nodes,
                     bool had_next_job_id);
-  // Settings a SIGHUP may change without a restart: operators and private_jobs.
+  // Settings a SIGHUP may change without a restart: operators, private_jobs and
+  // topology_policy (every node's last report is weighed again).
   void Reconfigure(const Config& config);
 
   const JobRecord* FindJob(uint64_t id) const;
@@ -285,8 +301,15 @@ class Controller {
   static bool StepRunning(const v1::StepInfo& step) { return step.nodes_running_size() > 0; }
   void EndSteps(JobRecord& job, JobState state, const std::string& reason);
 
+  // Applies the topology policy to a registering node's report.
+  void CheckTopology(NodeRecord& node, const v1::RegisterNodeRequest& request);
+  // Weighs node.report against the node's entry by config_.topology_policy.
+  void ApplyTopologyPolicy(NodeRecord& node);
+
   Config config_;
   const Clock& clock_;
+  std::vector<std::string> kinds_;  // config_.cpu_kinds plus kinds only hardware reports brought
+  std::vector<std::string> notices_;
   uint64_t next_job_id_ = 1;
   std::map<uint64_t, JobRecord> jobs_;  // ordered by id = submission order
   std::map<std::string, NodeRecord> nodes_;

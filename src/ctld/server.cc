@@ -208,8 +208,10 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       }
       auto result = controller_.RegisterNode(r);
       if (!result.ok()) return fail(result.status());
-      spdlog::info("node {} registered ({} CPUs, {} MB, {} running jobs)", r.name(), r.cpus(),
-                   r.memory_mb(), r.running_job_ids_size());
+      spdlog::info("node {} registered ({} CPUs, {} MB, {} running jobs{}{})", r.name(), r.cpus(),
+                   r.memory_mb(), r.running_job_ids_size(), r.topology_source().empty() ? "" : ", topology from ",
+                   r.topology_source());
+      for (const auto& notice : controller_.TakeNotices()) spdlog::warn("{}", notice);
       *reply.mutable_register_node_response() = *result;
       RequestSchedule();
       break;
@@ -414,9 +416,9 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
 void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
   const Config& cfg = controller_.config();
   for (auto& info : *response->mutable_nodes()) {
-    const NodeConfig* nc = cfg.FindNode(info.name());
     const NodeRecord* rec = controller_.FindNode(info.name());
-    if (nc == nullptr || rec == nullptr) continue;
+    if (rec == nullptr) continue;
+    const NodeConfig* nc = &rec->config;  // the entry in effect (topology_policy hardware)
     std::vector<const CoreKindConfig*> kinds;
     for (const auto& k : nc->cores) kinds.push_back(&k);
     auto rank = [&](const CoreKindConfig* k) {
@@ -432,7 +434,8 @@ void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
       uint32_t free = 0;
       for (uint32_t id : k->cpu_ids) free += rec->used_cores.count(id) ? 0 : 1;
       const bool usable = info.state() != v1::NODE_STATE_DOWN && info.state() != v1::NODE_STATE_UNKNOWN &&
-                          info.state() != v1::NODE_STATE_DRAINED && info.state() != v1::NODE_STATE_DRAINING;
+                          info.state() != v1::NODE_STATE_DRAINED && info.state() != v1::NODE_STATE_DRAINING &&
+                          info.state() != v1::NODE_STATE_INVALID;
       usage->set_free(usable ? free : 0);
     }
   }

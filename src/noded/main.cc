@@ -108,8 +108,29 @@ int main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   asio::io_context io;
-  drover::noded::NodeDaemon daemon(io, *config, {name, StepdPath(), port}, *keys, *server_tls,
-                                   *client_tls);
+  drover::noded::NodeDaemonOptions options;
+  options.node_name = name;
+  options.stepd_path = StepdPath();
+  options.port_override = port;
+  // A pretend node's tree lives in its spool, regenerated at every start.
+  const std::string fixture_dir =
+      topology_fixture.empty() ? "" : drover::Config::ForHost(config->spool_dir, name) + "/topology-" + topology_fixture;
+  auto topology = topology_fixture.empty() ? drover::noded::ReadNodeTopology(topology_root)
+                                           : drover::noded::ReadFixtureTopology(topology_fixture, fixture_dir);
+  if (topology.ok()) {
+    spdlog::info("topology: {} cores ({} CPUs), {} MB, {} packages, {} clusters ({})", drover::KindSummary(*topology),
+                 topology->cpus, topology->memory_mb, topology->packages, topology->clusters, topology->source);
+    options.topology = *topology;
+  } else if (!topology_fixture.empty()) {
+    std::cerr << "drover-noded: " << topology.status().message() << "\n";
+    return 1;
+  } else {
+    spdlog::warn("no topology report: {}; the controller keeps this node's configured entry",
+                 topology.status().message());
+  }
+  options.stats_root = topology_fixture.empty() ? topology_root : fixture_dir;
+  options.map_cores_to_host = !topology_fixture.empty();
+  drover::noded::NodeDaemon daemon(io, *config, options, *keys, *server_tls, *client_tls);
   if (auto s = daemon.Start(); !s.ok()) {
     std::cerr << "drover-noded: " << s.message() << "\n";
     return 1;

@@ -1,6 +1,7 @@
 #include "noded/node_daemon.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,22 +27,14 @@ namespace {
 
 const char* kVersion = "0.1.0";
 
-double LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  double load = 0;
-  in >> load;
-  return load;
+double LoadAverage(const FileSystem& fs) {
+  auto text = fs.ReadFile("/proc/loadavg");
+  return text.ok() ? ParseLoadavg(*text).value_or(0) : 0;
 }
 
-uint64_t MemInfoMB(const std::string& key) {
-  std::ifstream in("/proc/meminfo");
-  std::string name;
-  uint64_t kb = 0;
-  std::string unit;
-  while (in >> name >> kb >> unit) {
-    if (name == key + ":") return kb / 1024;
-  }
-  return 0;
+uint64_t MemInfoMB(const FileSystem& fs, const std::string& key) {
+  auto text = fs.ReadFile("/proc/meminfo");
+  return text.ok() ? ParseMeminfoMB(*text, key).value_or(0) : 0;
 }
 
 bool ProcessAlive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
@@ -65,6 +58,7 @@ NodeDaemon::NodeDaemon(asio::io_context& io, Config config, NodeDaemonOptions op
       config_(std::move(config)),
       options_(std::move(options)),
       keys_(std::move(keys)),
+      stats_fs_(options_.stats_root),
       node_(config_.FindNode(options_.node_name)),
       spool_(Config::ForHost(config_.spool_dir, options_.node_name)),
       ctld_(RpcClient::Create(io, client_tls, config_.controller_address, config_.controller_port,
@@ -202,7 +196,23 @@ void NodeDaemon::Register() {
   auto* r = body.mutable_register_node();
   r->set_name(options_.node_name);
   r->set_cpus(std::thread::hardware_concurrency());
-  r->set_memory_mb(MemInfoMB("MemTotal"));
+  r->set_memory_mb(MemInfoMB(stats_fs_, "MemTotal"));
+  if (const auto& t = options_.topology) {
+    r->set_cpus(t->cpus);
+    r->set_memory_mb(t->memory_mb);
+    for (const auto& k : t->kinds) {
+      auto* kind = r->add_topology_kinds();
+      kind->set_kind(k.name);
+      for (uint32_t id : k.cpu_ids) kind->add_cpu_ids(id);
+      kind->set_core_type(k.core_type);
+      kind->set_capacity(k.capacity);
+      kind->set_max_mhz(k.max_mhz);
+      kind->set_cores(k.cores);
+    }
+    r->set_packages(t->packages);
+    r->set_clusters(t->clusters);
+    r->set_topology_source(t->source);
+  }
   r->set_config_hash(config_.content_hash);
   r->set_version(kVersion);
   r->set_cgroups(cgroups_text_);
@@ -253,8 +263,8 @@ void NodeDaemon::Heartbeat() {
   auto* h = body.mutable_heartbeat();
   h->set_name(options_.node_name);
   for (const auto& [id, job] : jobs_) h->add_running_job_ids(id);
-  h->set_load(LoadAverage());
-  h->set_free_memory_mb(MemInfoMB("MemAvailable"));
+  h->set_load(LoadAverage(stats_fs_));
+  h->set_free_memory_mb(MemInfoMB(stats_fs_, "MemAvailable"));
   ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
     auto result = BodyOrError(response);
     if (!result.ok()) {
@@ -317,15 +327,33 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
   respond(MakeReply(request, ack));
 }
 
-Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& launch) {
-  const uint64_t id = launch.job_id();
-  if (Status s = VerifyLaunchCredential(launch, options_.node_name, keys_.accepted,
+Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
+  // The credential covers the allocation as the controller made it, before any mapping.
+  if (Status s = VerifyLaunchCredential(request, options_.node_name, keys_.accepted,
                                         ToUnixMillis(std::chrono::system_clock::now()),
                                         config_.clock_skew_s);
       !s.ok()) {
-    spdlog::warn("job {}: {}", id, s.message());
+    spdlog::warn("job {}: {}", request.job_id(), s.message());
     return s;
   }
+  v1::LaunchJobRequest launch = request;
+  if (options_.map_cores_to_host) {
+    // A pretend node's core ids name fixture CPUs; its cpuset must name real ones.
+    std::vector<uint32_t> host_cpus;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+      for (uint32_t c = 0; c < CPU_SETSIZE; ++c) {
+        if (CPU_ISSET(c, &allowed)) host_cpus.push_back(c);
+      }
+    }
+    if (host_cpus.empty()) host_cpus.push_back(0);
+    for (auto& a : *launch.mutable_allocation()) {
+      if (a.node() != options_.node_name) continue;
+      const auto mapped = MapToHostCpus({a.core_ids().begin(), a.core_ids().end()}, host_cpus);
+      a.mutable_core_ids()->Assign(mapped.begin(), mapped.end());
+    }
+  }
+  const uint64_t id = launch.job_id();
   if (jobs_.count(id)) return Status::Ok();  // a retried launch
   // The controller launches a job again (requeue) only after it recorded the previous run's
   // end, so a report still waiting for its acknowledgement is stale.

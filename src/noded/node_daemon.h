@@ -13,13 +13,16 @@
 #include <asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/auth_socket.h"
 #include "common/config.h"
+#include "common/file_system.h"
 #include "common/key_ring.h"
 #include "common/rpc.h"
+#include "common/topology.h"
 #include "drover/v1/drover.pb.h"
 #include "noded/cgroup_manager.h"
 
@@ -30,6 +33,15 @@ struct NodeDaemonOptions {
   std::string node_name;
   std::string stepd_path;      // the drover-stepd binary
   uint16_t port_override = 0;  // 0 = the configured port
+  // The topology reported at registration (topology_reader.h); none if it could not be read,
+  // and then the controller keeps the configured entry.
+  std::optional<NodeTopology> topology;
+  // Where /proc/loadavg and /proc/meminfo are read for heartbeats: "/", or the fixture tree of
+  // a node that pretends to be another machine.
+  std::string stats_root = "/";
+  // A pretend node (drover local up --like rk1) runs jobs on the host's CPUs: allocated core
+  // ids are mapped onto them (MapToHostCpus) before stepd makes the cpuset.
+  bool map_cores_to_host = false;
 };
 
 class NodeDaemon {
@@ -92,6 +104,7 @@ class NodeDaemon {
   Config config_;
   NodeDaemonOptions options_;
   KeyRing keys_;
+  RootedFileSystem stats_fs_;
   const NodeConfig* node_;
   std::string spool_;
   std::shared_ptr<RpcClient> ctld_;

@@ -448,6 +448,17 @@ TEST(ConfigTest, SchedulingPriorityAndBackfill) {
                          "test.yaml:2:28: scheduling.reservations: expected a positive integer"));
 }
 
+// topology_policy: strict (default), config or hardware; anything else names FILE:LINE:COL.
+TEST(ConfigTest, TopologyPolicy) {
+  EXPECT_EQ(Parse("controller: {host: c}\n").topology_policy, TopologyPolicy::kStrict);
+  EXPECT_EQ(Parse("controller: {host: c}\ntopology_policy: config\n").topology_policy, TopologyPolicy::kConfig);
+  EXPECT_EQ(Parse("controller: {host: c}\ntopology_policy: Hardware\n").topology_policy, TopologyPolicy::kHardware);
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\ntopology_policy: loose\n"),
+                         "test.yaml:2:18: topology_policy: expected strict, config or hardware"))
+      << ErrorOf("controller: {host: c}\ntopology_policy: loose\n");
+  EXPECT_STREQ(TopologyPolicyName(TopologyPolicy::kConfig), "config");
+}
+
 TEST(ConfigTest, DurationsAreIntegerSeconds) {
   Config c = Parse("controller: {host: c}\ntimeouts: {kill_wait: 30}\ncredentials: {ttl: 45}\n");
   EXPECT_EQ(c.kill_wait_s, 30u);

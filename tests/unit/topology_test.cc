@@ -128,9 +128,10 @@ TEST(ProcParsers, CpuinfoMeminfoLoadavg) {
 }
 
 TEST(MapToHostCpus, ModuloTheHostsCpus) {
-  EXPECT_EQ(MapToHostCpus({4, 5, 6, 7}, 2), (std::vector<uint32_t>{0, 1}));
-  EXPECT_EQ(MapToHostCpus({4, 5, 6, 7}, 16), (std::vector<uint32_t>{4, 5, 6, 7}));
-  EXPECT_EQ(MapToHostCpus({0, 3}, 3), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(MapToHostCpus({4, 5, 6, 7}, {0, 1}), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(MapToHostCpus({4, 5, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7, 8}), (std::vector<uint32_t>{4, 5, 6, 7}));
+  EXPECT_EQ(MapToHostCpus({0, 3}, {0, 1, 2}), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(MapToHostCpus({0, 1}, {2, 5}), (std::vector<uint32_t>{2, 5}));  // only CPUs we may use
 }
 
 // The printed entry is a config drover accepts, with the same cores and memory.
