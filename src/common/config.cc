@@ -496,6 +496,10 @@ Status Parser::Parse(const YAML::Node& root, Config& c) {
   if (const Field* f = get("credentials")) DROVER_RETURN_IF_ERROR(ParseCredentials(*f, c));
   if (const Field* f = get("limits")) DROVER_RETURN_IF_ERROR(ParseLimits(*f, c));
   if (const Field* f = get("scheduling")) DROVER_RETURN_IF_ERROR(ParseScheduling(*f, c));
+  // A configuration file's default is "auto": inside noded's own cgroup when systemd delegated
+  // it (cgroup v2), else "drover" (noded/cgroup_placement.h). Config{} built in code keeps
+  // "drover".
+  c.cgroup_parent = "auto";
   if (const Field* f = get("cgroups")) DROVER_RETURN_IF_ERROR(ParseCgroups(*f, c));
   for (const auto& [key, out] : {std::pair<const char*, std::string*>{"prolog", &c.prolog}, {"epilog", &c.epilog}}) {
     if (const Field* f = get(key)) DROVER_RETURN_IF_ERROR(ReadAbsolutePath(*f, "an absolute path to a script, or \"\" for none", *out));
@@ -670,7 +674,8 @@ Status Parser::ParseCgroups(const Field& f, Config& c) {
         ReadAbsolutePath(it->second, "an absolute path (the cgroup mount), or \"\" to find it", c.cgroup_root));
   }
   if (auto it = m.find("parent"); it != m.end()) {
-    const char* what = "a relative cgroup path such as drover (names of letters, digits, '-', '_', '.', joined by '/')";
+    const char* what =
+        "auto, or a relative cgroup path such as drover (names of letters, digits, '-', '_', '.', joined by '/')";
     DROVER_RETURN_IF_ERROR(ReadString(it->second, what, false, c.cgroup_parent));
     std::stringstream parts(c.cgroup_parent);
     std::string part;

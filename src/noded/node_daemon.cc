@@ -19,6 +19,8 @@
 #include "common/clock.h"
 #include "common/envelope.h"
 #include "common/job_credential_proto.h"
+#include "noded/cgroup_discover.h"
+#include "noded/cgroup_placement.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
 
@@ -121,6 +123,7 @@ Status NodeDaemon::Start() {
   heartbeat_timer_ = std::make_unique<asio::steady_timer>(io_);
   register_timer_ = std::make_unique<asio::steady_timer>(io_);
   poll_timer_ = std::make_unique<asio::steady_timer>(io_);
+  ResolveCgroupParent();
   cgroups_ = MakeCgroupManager(StepdOptions::FromConfig(config_, options_.node_name, spool_));
   CgroupSupport support = cgroups_ ? cgroups_->Support() : CgroupSupport{0, {}, {}, "disabled in the configuration"};
   if (support.version != 0) {
@@ -175,6 +178,27 @@ void NodeDaemon::RecoverJobs() {
     } else {
       JobEnded(id, "drover-stepd vanished while drover-noded was down");
     }
+  }
+}
+
+// Resolves cgroups.parent (`auto`: inside noded's delegated cgroup on v2, see
+// cgroup_placement.h) once, so that every stepd gets the same path.
+void NodeDaemon::ResolveCgroupParent() {
+  const std::string configured = config_.cgroup_parent;
+  if (!config_.cgroups_enabled || geteuid() != 0) {
+    if (configured == kAutoCgroupParent) config_.cgroup_parent = kFixedCgroupParent;
+    return;
+  }
+  const CgroupMounts mounts = DiscoverCgroupMounts(config_.cgroup_root);
+  CgroupPlacement placement = ResolveCgroupPlacement(RootedFileSystem("/"), configured, mounts);
+  if (Status s = MoveSelf(mounts, placement, getpid()); !s.ok()) {
+    spdlog::warn("cgroups: {}; job cgroups go under {} instead", s.message(), kFixedCgroupParent);
+    placement = {kFixedCgroupParent, "", ""};
+  }
+  config_.cgroup_parent = placement.parent;
+  if (configured == kAutoCgroupParent) {
+    spdlog::info("cgroups: job cgroups under {}{}", placement.parent,
+                 placement.note.empty() ? "" : " (" + placement.note + ")");
   }
 }
 

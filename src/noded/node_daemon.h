@@ -74,6 +74,7 @@ class NodeDaemon {
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   Status SignalJob(uint64_t job_id, int32_t signal);
   void RecoverJobs();
+  void ResolveCgroupParent();
   void RemoveOrphanCgroups();
   void Register();
   void ScheduleRegister();

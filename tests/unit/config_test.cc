@@ -654,7 +654,7 @@ TEST(ConfigCgroupsTest, DefaultsConfineWithCgroupsAndRunNoScripts) {
   Config c = Parse("controller: {host: c}\n");
   EXPECT_TRUE(c.cgroups_enabled);
   EXPECT_EQ(c.cgroup_root, "");
-  EXPECT_EQ(c.cgroup_parent, "drover");
+  EXPECT_EQ(c.cgroup_parent, "auto");
   EXPECT_EQ(c.cgroup_pids_limit, 0u);
   EXPECT_EQ(c.prolog, "");
   EXPECT_EQ(c.epilog, "");
@@ -684,7 +684,7 @@ TEST(ConfigCgroupsTest, BadValuesNameFileLineAndColumn) {
             "test.yaml:2:9: epilog: expected an absolute path to a script, or \"\" for none, got a list");
   EXPECT_NE(ErrorOf("controller: {host: c}\nprolog_timeout: 0\n").find("test.yaml:2:17: prolog_timeout: expected"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {parent: ../escape}\n").find("test.yaml:2:19: cgroups.parent: expected a relative cgroup path"),
+  EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {parent: ../escape}\n").find("test.yaml:2:19: cgroups.parent: expected auto, or a relative cgroup path"),
             std::string::npos);
   EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {parent: /abs}\n").find("cgroups.parent: expected"), std::string::npos);
   EXPECT_NE(ErrorOf("controller: {host: c}\ncgroups: {root: rel}\n").find("test.yaml:2:17: cgroups.root: expected an absolute path"),
