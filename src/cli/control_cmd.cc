@@ -1,5 +1,5 @@
 // scontrol and drover control: show jobs, nodes, partitions and hostlists; hold, release and
-// requeue jobs.
+// requeue jobs; change a pending job's time limit and partition.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -11,6 +11,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/job_fields.h"
+#include "cli/job_update.h"
 #include "cli/node_update.h"
 #include "cli/exit_codes.h"
 #include "cli/usage.h"
@@ -386,12 +387,35 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
   return rc;
 }
 
+int JobUpdateAction(const std::string& prog, const std::vector<std::string>& words,
+                    const std::optional<std::string>& config) {
+  auto update = ParseJobUpdate(words);
+  if (!update.ok()) return ReportError(prog, update.status());
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  auto ids = ParseIds(update->ids, **client);
+  if (!ids.ok()) return ReportError(prog, ids.status());
+  v1::Body body;
+  *body.mutable_update_job() = update->request;
+  for (uint64_t id : *ids) body.mutable_update_job()->add_job_ids(id);
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return ReportError(prog, reply.status());
+  int rc = 0;
+  for (const auto& r : reply->update_job_response().results()) {
+    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
+    std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
+    rc = 1;
+  }
+  return rc;
+}
+
 int Run(const std::string& prog, const Args& args) {
   CLI::App app{prog + ": show and change jobs, nodes and partitions\n\n"
                "  show job [ID] | show node [NAME] | show partition [NAME] | show config\n"
                "  show hostnames [LIST] | show hostlist NAMES\n"
                "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
+               "  update JobId=ID [TimeLimit=TIME] [Partition=NAME]   (pending jobs)\n"
                "  drain LIST REASON... | resume LIST | down LIST REASON...", prog};
   app.set_help_flag("--help", "print this help");
   bool one_line = false, json = false;
@@ -433,7 +457,10 @@ int Run(const std::string& prog, const Args& args) {
   if (verb == "release") return JobAction(prog, v1::CONTROL_ACTION_RELEASE, rest, config);
   if (verb == "requeue") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE, rest, config);
   if (verb == "requeuehold") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE_HOLD, rest, config);
-  if (verb == "update") return NodeAction(prog, ParseNodeUpdate(rest), config);
+  if (verb == "update") {
+    if (IsJobUpdate(rest)) return JobUpdateAction(prog, rest, config);
+    return NodeAction(prog, ParseNodeUpdate(rest), config);
+  }
   if (verb == "drain" || verb == "resume" || verb == "down") {
     return NodeAction(prog, ParseNodeVerb(verb, rest), config);
   }

@@ -61,7 +61,7 @@ Result<v1::UpdateNodeRequest> ParseNodeUpdate(const std::vector<std::string>& wo
     } else if (key == "reason") {
       r.set_reason(value);
     } else if (key == "jobid") {
-      return Status::Unsupported("scontrol update JobId=... is not supported yet");
+      return Status::InvalidArgument("JobId= and NodeName= cannot be updated together");
     } else {
       return Status::InvalidArgument("unknown update key '" + w.substr(0, eq) +
                                      "': use NodeName=, State= and Reason=");

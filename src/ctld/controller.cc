@@ -1475,6 +1475,103 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
   return results;
 }
 
+namespace {
+
+// Whether the owner of `job` may run jobs in `p` (the scheduler's rule, asked at update time).
+bool OwnerAllowed(const JobRecord& job, const PartitionConfig& p) {
+  if (p.allow_users.empty() && p.allow_groups.empty()) return true;
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  if (has(p.allow_users, job.owner.user)) return true;
+  for (const auto& g : job.owner.group_names) {
+    if (has(p.allow_groups, g)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<v1::CancelResult> Controller::UpdateJob(const v1::UpdateJobRequest& request,
+                                                    const Identity& who) {
+  std::vector<v1::CancelResult> results;
+  const bool is_operator = IsOperator(config_, who);
+  for (uint64_t id : request.job_ids()) {
+    v1::CancelResult r;
+    r.set_job_id(id);
+    auto fail = [&](v1::ErrorCode code, const std::string& why) {
+      r.set_code(code);
+      r.set_message(why);
+      results.push_back(r);
+    };
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.durable) {
+      fail(v1::ERROR_CODE_NOT_FOUND, "invalid job id specified");
+      continue;
+    }
+    JobRecord& job = it->second;
+    if (!MayActOn(config_, who, job.owner.uid)) {
+      fail(v1::ERROR_CODE_PERMISSION_DENIED,
+           "access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
+      continue;
+    }
+    if (!request.set_time_limit() && request.partition().empty()) {
+      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "nothing to change: give TimeLimit= and/or Partition=");
+      continue;
+    }
+    if (job.state != JobState::kPending) {
+      fail(v1::ERROR_CODE_INVALID_ARGUMENT,
+           IsFinished(job.state)
+               ? "job has already finished"
+               : "job is " + std::string(request.partition().empty() ? "running: its time limit is enforced on "
+                                                                       "its node from the launch and cannot change "
+                                                                       "any more"
+                                                                     : "running: its partition cannot change") +
+                     " (only pending jobs can be updated)");
+      continue;
+    }
+    const PartitionConfig* part = config_.FindPartition(request.partition().empty() ? job.partition
+                                                                                    : request.partition());
+    if (part == nullptr) {
+      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "invalid partition name specified: " + request.partition());
+      continue;
+    }
+    if (!request.partition().empty() && !OwnerAllowed(job, *part)) {
+      fail(v1::ERROR_CODE_PERMISSION_DENIED,
+           "user " + job.owner.user + " may not use partition " + part->name);
+      continue;
+    }
+    uint32_t limit = job.time_limit_minutes;
+    if (request.set_time_limit()) {
+      limit = request.time_limit_minutes();
+      if (limit == 0) {
+        fail(v1::ERROR_CODE_INVALID_ARGUMENT, "a time limit of 0 is not allowed: give minutes or UNLIMITED");
+        continue;
+      }
+      if (limit > job.time_limit_minutes && !is_operator) {
+        fail(v1::ERROR_CODE_PERMISSION_DENIED,
+             "only root and operators may raise a time limit (job " + std::to_string(id) + " has " +
+                 FormatTimeLimit(job.time_limit_minutes) + ", asked " + FormatTimeLimit(limit) + ")");
+        continue;
+      }
+    }
+    const uint32_t part_max = part->max_time_minutes ? part->max_time_minutes : kUnlimitedMinutes;
+    if (part_max != kUnlimitedMinutes && limit > part_max) {
+      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "time limit " + FormatTimeLimit(limit) + " exceeds the limit of partition " +
+                                                part->name + " (" + FormatTimeLimit(part_max) + ")");
+      continue;
+    }
+    job.time_limit_minutes = limit;
+    if (!request.partition().empty()) {
+      job.partition = part->name;
+      job.spec.set_partition(part->name);
+    }
+    MarkDirty(id);
+    results.push_back(r);
+  }
+  return results;
+}
+
 v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   v1::LaunchJobRequest launch;
   launch.set_job_id(job.id);

@@ -243,6 +243,12 @@ class Controller {
   std::vector<v1::CancelResult> UpdateNodes(const v1::UpdateNodeRequest& request,
                                             const Identity& who,
                                             std::vector<SignalAction>* actions);
+  // scontrol update JobId=... TimeLimit=... Partition=...: one result per job; a job changes
+  // only if every part of the request holds for it. The owner may lower the time limit, root and
+  // operators may also raise it. Only pending jobs change: a running job's limit is enforced by
+  // drover-stepd from its launch, so it is refused. A new partition must exist, admit the owner
+  // and allow the (new) time limit.
+  std::vector<v1::CancelResult> UpdateJob(const v1::UpdateJobRequest& request, const Identity& who);
   // The batch with these jobs and nodes did not reach the store: write them with the next one.
   void CommitFailed(const std::vector<uint64_t>& job_ids, const std::vector<std::string>& nodes,
                     bool had_next_job_id);

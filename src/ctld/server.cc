@@ -11,6 +11,7 @@
 
 #include "common/envelope.h"
 #include "common/job_credential_proto.h"
+#include "common/units.h"
 #include "ctld/authorization.h"
 
 namespace drover::ctld {
@@ -292,6 +293,27 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
                        body->update_node().reason());
         }
       }
+      CommitThen([this, request, respond, reply](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the change was not saved: " + s.message())));
+        respond(MakeReply(request, reply));
+        RequestSchedule();
+      });
+      return;
+    }
+    case v1::Body::kUpdateJob: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      const auto& r = body->update_job();
+      auto results = controller_.UpdateJob(r, *who);
+      auto* out = reply.mutable_update_job_response();
+      for (auto& res : results) *out->add_results() = res;
+      for (const auto& res : results) {
+        if (res.code() != v1::ERROR_CODE_UNSPECIFIED) continue;
+        spdlog::info("job {} updated by {}:{}{}", res.job_id(), who->user,
+                     r.set_time_limit() ? " TimeLimit=" + FormatTimeLimit(r.time_limit_minutes()) : "",
+                     r.partition().empty() ? "" : " Partition=" + r.partition());
+      }
+      // Answered once the change is on disk, like hold and release.
       CommitThen([this, request, respond, reply](const Status& s) {
         if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the change was not saved: " + s.message())));
         respond(MakeReply(request, reply));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Authorization with real unprivileged users (issue 3): user A's job runs as A with A's
 # groups and output owned by A; user B cannot cancel or hold A's job, nor see its private
-# details; an operator can; a non-operator cannot drain a node, an operator can.
+# details; an operator can; a non-operator cannot drain a node, an operator can; the owner lowers
+# a pending job's time limit, only an operator raises it.
 # Needs root to create the users; they and their group are removed on exit, pass or fail.
 source "$(dirname "$0")/lib.sh"
 is_root || { echo "SKIP: needs root to create test users"; exit 77; }
@@ -66,6 +67,25 @@ as "$uo" scancel "$held" || fail "the operator could not cancel A's job"
 wait_until 30 job_done "$held"
 [ "$(job_state "$held")" = CANCELLED ] || fail "job $held ended $(job_state "$held")"
 pass "an operator acts on A's jobs"
+
+# scontrol update JobId=: the owner lowers, only operators raise; pending jobs only.
+pending=$(cd "$work" && as "$ua" sbatch --parsable --hold -t 30 job.sh)
+as "$ua" scontrol update JobId="$pending" TimeLimit=20 || fail "A could not lower its job's time limit"
+[ "$(squeue -h -j "$pending" -o %l)" = 20:00 ] || fail "squeue %l after lowering: $(squeue -h -j "$pending" -o %l)"
+if out=$(as "$ua" scontrol update JobId="$pending" TimeLimit=1:00:00 2>&1); then fail "A raised its own limit: $out"; fi
+grep -q "operators" <<<"$out" || fail "A's raise said: $out"
+if out=$(as "$ub" scontrol update JobId="$pending" TimeLimit=5 2>&1); then fail "B changed A's job: $out"; fi
+grep -qi "permission denied" <<<"$out" || fail "B's update said: $out"
+as "$uo" drover control update JobId="$pending" TimeLimit=UNLIMITED Partition=batch || fail "the operator could not raise the limit"
+scontrol show job "$pending" | grep -q "TimeLimit=UNLIMITED" || fail "show job: $(scontrol show job "$pending" | grep TimeLimit)"
+if out=$(scontrol update JobId="$pending" Partition=nosuch 2>&1); then fail "moved to a missing partition: $out"; fi
+grep -q "invalid partition" <<<"$out" || fail "missing partition said: $out"
+if out=$(scontrol update JobId="$pending" TimeLimit=soon 2>&1); then fail "TimeLimit=soon accepted"; fi
+grep -q "D-H:M:S" <<<"$out" || fail "bad time said: $out"
+if out=$(as "$ua" scontrol update JobId="$id" TimeLimit=10 2>&1); then fail "a running job's limit changed: $out"; fi
+grep -q "only pending jobs" <<<"$out" || fail "running job update said: $out"
+scancel "$pending"
+pass "scontrol update JobId= TimeLimit= Partition=: owner lowers, operator raises, pending jobs only"
 
 if out=$(as "$ub" scontrol update NodeName=node2 State=DRAIN Reason=test 2>&1); then
   fail "a non-operator drained a node: $out"

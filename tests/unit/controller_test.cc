@@ -1335,3 +1335,96 @@ TEST_F(ControllerTest, PlanIsNotAppliedOverCoresTakenMeanwhile) {
 
 }  // namespace
 }  // namespace drover::ctld
+
+namespace drover::ctld {
+namespace {
+
+class UpdateJobTest : public ControllerTest {
+ protected:
+  UpdateJobTest() {
+    PartitionConfig shorter;
+    shorter.name = "short";
+    shorter.nodes = {"node1"};
+    shorter.max_time_minutes = 30;
+    PartitionConfig closed;
+    closed.name = "closed";
+    closed.nodes = {"node2"};
+    closed.allow_users = {"bob"};
+    config_.partitions.push_back(shorter);
+    config_.partitions.push_back(closed);
+    config_.operators = {"carol"};
+  }
+  static Identity Carol() { return {1002, 1002, {1002}, "carol", "login1", {"carol"}}; }
+
+  v1::CancelResult Update(uint64_t id, std::optional<uint32_t> minutes, const std::string& partition,
+                          const Identity& who = Alice()) {
+    v1::UpdateJobRequest request;
+    request.add_job_ids(id);
+    if (minutes) {
+      request.set_set_time_limit(true);
+      request.set_time_limit_minutes(*minutes);
+    }
+    request.set_partition(partition);
+    auto results = ctl().UpdateJob(request, who);
+    EXPECT_EQ(results.size(), 1u);
+    return results.empty() ? v1::CancelResult() : results.front();
+  }
+};
+
+// The owner lowers the limit of a pending job; the change is marked for the store.
+TEST_F(UpdateJobTest, OwnerLowersTimeLimit) {
+  const uint64_t id = SubmitOk();
+  ctl().TakeBatch();
+  EXPECT_EQ(Update(id, 20, "").code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 20u);
+  EXPECT_FALSE(ctl().TakeBatch().jobs.empty());
+  v1::QueryJobsRequest q;
+  EXPECT_EQ(ctl().QueryJobs(q).jobs(0).time_limit_minutes(), 20u);
+}
+
+// Raising it (or asking for UNLIMITED) is for root and operators.
+TEST_F(UpdateJobTest, OnlyOperatorsRaise) {
+  auto spec = Spec();
+  spec.set_time_limit_minutes(10);
+  const uint64_t id = SubmitOk(spec);
+  const auto denied = Update(id, 40, "");
+  EXPECT_EQ(denied.code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_NE(denied.message().find("operators"), std::string::npos) << denied.message();
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 10u);
+  EXPECT_EQ(Update(id, 40, "", Carol()).code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 40u);
+  // Over the partition's maximum: refused for everybody.
+  const auto over = Update(id, 61, "", Root());
+  EXPECT_EQ(over.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(over.message().find("1:00:00"), std::string::npos) << over.message();
+  EXPECT_EQ(Update(id, 5, "", Bob()).code(), v1::ERROR_CODE_PERMISSION_DENIED);
+}
+
+// Partition: must exist, admit the owner and allow the job's limit; all or nothing.
+TEST_F(UpdateJobTest, PartitionRules) {
+  const uint64_t id = SubmitOk();  // 60 minutes, the maximum of batch
+  EXPECT_EQ(Update(id, std::nullopt, "nope").code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(Update(id, std::nullopt, "closed").code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  const auto too_long = Update(id, std::nullopt, "short");
+  EXPECT_EQ(too_long.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(too_long.message().find("short"), std::string::npos) << too_long.message();
+  EXPECT_EQ(ctl().FindJob(id)->partition, "batch");
+  EXPECT_EQ(Update(id, 30, "short").code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindJob(id)->partition, "short");
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 30u);
+}
+
+// Running jobs keep the limit drover-stepd enforces; finished and unknown jobs are errors.
+TEST_F(UpdateJobTest, OnlyPendingJobsChange) {
+  const uint64_t id = StartJobOnNode1();
+  const auto running = Update(id, 5, "");
+  EXPECT_EQ(running.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(running.message().find("pending"), std::string::npos) << running.message();
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 60u);
+  EXPECT_EQ(Update(999, 5, "").code(), v1::ERROR_CODE_NOT_FOUND);
+  ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
+  EXPECT_NE(Update(id, 5, "").message().find("finished"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover::ctld

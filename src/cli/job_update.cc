@@ -1,0 +1,61 @@
+#include "cli/job_update.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/units.h"
+
+namespace drover::cli {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool IsJobKey(const std::string& key) { return key == "jobid" || key == "job"; }
+
+}  // namespace
+
+bool IsJobUpdate(const std::vector<std::string>& words) {
+  for (const std::string& w : words) {
+    const auto eq = w.find('=');
+    if (eq != std::string::npos && IsJobKey(Lower(w.substr(0, eq)))) return true;
+  }
+  return false;
+}
+
+Result<JobUpdate> ParseJobUpdate(const std::vector<std::string>& words) {
+  JobUpdate u;
+  for (const std::string& w : words) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument("expected KEY=VALUE, got '" + w + "' (e.g. JobId=12 TimeLimit=30)");
+    }
+    const std::string key = Lower(w.substr(0, eq));
+    const std::string value = w.substr(eq + 1);
+    if (IsJobKey(key)) {
+      if (value.empty()) return Status::InvalidArgument("JobId= needs a job id (N, N,M or ARRAY_INDEX)");
+      u.ids.push_back(value);
+    } else if (key == "timelimit") {
+      auto minutes = ParseTimeLimitMinutes(value);
+      if (!minutes.ok()) return minutes.status().WithContext("TimeLimit");
+      u.request.set_set_time_limit(true);
+      u.request.set_time_limit_minutes(*minutes);
+    } else if (key == "partition") {
+      if (value.empty()) return Status::InvalidArgument("Partition= needs a partition name");
+      u.request.set_partition(value);
+    } else {
+      return Status::Unsupported("cannot update " + w.substr(0, eq) +
+                                 " of a job: drover changes TimeLimit= and Partition=");
+    }
+  }
+  if (u.ids.empty()) return Status::InvalidArgument("no job given: use JobId=<id>");
+  if (!u.request.set_time_limit() && u.request.partition().empty()) {
+    return Status::InvalidArgument("nothing to change: give TimeLimit=<time> and/or Partition=<name>");
+  }
+  return u;
+}
+
+}  // namespace drover::cli
