@@ -404,7 +404,7 @@ int JobUpdateAction(const std::string& prog, const std::vector<std::string>& wor
   for (const auto& r : reply->update_job_response().results()) {
     if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
     std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
-    rc = 1;
+    rc = ItemExitCode(prog, r.code());
   }
   return rc;
 }
