@@ -409,6 +409,17 @@ int JobUpdateAction(const std::string& prog, const std::vector<std::string>& wor
   return rc;
 }
 
+// scontrol reconfigure: the controller re-reads its configuration and asks every node to.
+int ReconfigureAction(const std::string& prog, const std::optional<std::string>& config) {
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  body.mutable_reconfigure();
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return ReportError(prog, reply.status());
+  return 0;
+}
+
 int Run(const std::string& prog, const Args& args) {
   CLI::App app{prog + ": show and change jobs, nodes and partitions\n\n"
                "  show job [ID] | show node [NAME] | show partition [NAME] | show config\n"
@@ -416,6 +427,7 @@ int Run(const std::string& prog, const Args& args) {
                "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
                "  update JobId=ID [TimeLimit=TIME] [Partition=NAME]   (pending jobs)\n"
+               "  reconfigure   (root and operators: every daemon re-reads drover.yaml)\n"
                "  drain LIST REASON... | resume LIST | down LIST REASON...", prog};
   app.set_help_flag("--help", "print this help");
   bool one_line = false, json = false;
@@ -457,6 +469,10 @@ int Run(const std::string& prog, const Args& args) {
   if (verb == "release") return JobAction(prog, v1::CONTROL_ACTION_RELEASE, rest, config);
   if (verb == "requeue") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE, rest, config);
   if (verb == "requeuehold") return JobAction(prog, v1::CONTROL_ACTION_REQUEUE_HOLD, rest, config);
+  if (verb == "reconfigure") {
+    if (!rest.empty()) return ReportError(prog, Status::InvalidArgument("reconfigure takes no arguments"));
+    return ReconfigureAction(prog, config);
+  }
   if (verb == "update") {
     if (IsJobUpdate(rest)) return JobUpdateAction(prog, rest, config);
     return NodeAction(prog, ParseNodeUpdate(rest), config);

@@ -300,6 +300,38 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       });
       return;
     }
+    case v1::Body::kReconfigure: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      if (!IsOperator(controller_.config(), *who)) {
+        return fail(Status::PermissionDenied("access/permission denied: only root and operators may reconfigure the cluster"));
+      }
+      if (!reconfigure_) return fail(Status::Unsupported("this controller cannot reconfigure"));
+      spdlog::info("reconfigure asked by {}", who->user);
+      if (Status s = reconfigure_(); !s.ok()) {
+        return fail(Status(s.code(), "reconfigure refused, the running configuration is kept: " + s.message()));
+      }
+      // Then every node that is up re-reads its copy; a node that misses it keeps its
+      // configuration (and says so in its log and in ours).
+      auto* out = reply.mutable_reconfigure_response();
+      for (const auto& n : controller_.config().nodes) {
+        const NodeRecord* node = controller_.FindNode(n.name);
+        if (node == nullptr || !node->registered || node->down) continue;
+        out->add_nodes(n.name);
+        v1::Body ask;
+        ask.mutable_reconfigure();
+        const std::string name = n.name;
+        ClientFor(name)->Call(MakeEnvelope(ask), [name](Result<v1::Envelope> response) {
+          auto result = BodyOrError(response);
+          if (!result.ok()) {
+            spdlog::warn("node {} did not reload its configuration: {}", name, result.status().message());
+          } else {
+            spdlog::info("node {} reloaded its configuration", name);
+          }
+        });
+      }
+      break;
+    }
     case v1::Body::kUpdateJob: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());

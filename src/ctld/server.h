@@ -14,6 +14,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <functional>
 #include <map>
 #include <thread>
 #include <vector>
@@ -46,6 +47,8 @@ class CtldServer {
   void Stop();
   // Key rotation: sign with keys.signing from now on, accept every key in keys.accepted.
   void ReloadKeys(KeyRing keys);
+  // What `scontrol reconfigure` runs: the daemon's SIGHUP path (ReloadOnSignal::Reload).
+  void SetReconfigure(std::function<Status()> reload) { reconfigure_ = std::move(reload); }
 
  private:
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
@@ -77,6 +80,7 @@ class CtldServer {
   void StartStep(StepLaunch launch, const v1::Envelope& request, RpcResponder respond);
 
   asio::io_context& io_;
+  std::function<Status()> reconfigure_;
   Controller& controller_;
   Store& store_;
   const Clock& clock_;

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
          systemd.Reloaded(s.ok() ? "reloaded"
                                  : "reload refused, previous configuration kept: " + s.message());
        }});
+  daemon.SetReconfigure([&reload] { return reload.Reload(); });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (running jobs continue under drover-stepd)", sig);

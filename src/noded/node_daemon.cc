@@ -332,6 +332,11 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
     case v1::Body::kSignalJob:
       s = SignalJob(body->signal_job().job_id(), body->signal_job().signal());
       break;
+    case v1::Body::kReconfigure:
+      spdlog::info("the controller asks for a configuration reload");
+      s = reconfigure_ ? reconfigure_() : Status::Unsupported("this node daemon cannot reconfigure");
+      if (!s.ok()) s = Status(s.code(), "reload refused on " + options_.node_name + ": " + s.message());
+      break;
     case v1::Body::kLaunchStep: {
       auto port = LaunchStep(body->launch_step());
       if (!port.ok()) return respond(MakeErrorReply(request, port.status()));

@@ -11,6 +11,7 @@
 
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,8 +57,11 @@ class NodeDaemon {
   uint16_t port() const;
   // Key rotation: sign with keys.signing from now on, accept every key in keys.accepted.
   void ReloadKeys(KeyRing keys);
+  // What the controller's reconfigure request runs: the daemon's SIGHUP path.
+  void SetReconfigure(std::function<Status()> reload) { reconfigure_ = std::move(reload); }
 
  private:
+  std::function<Status()> reconfigure_;
   struct RunningJob {
     pid_t stepd = -1;
     bool is_child = true;  // false for a stepd adopted after a noded restart
