@@ -52,26 +52,54 @@ v1::JobCredential SignGrant(const ClusterKey& key, uint64_t job_id, uint32_t ste
   return c;
 }
 
-Status VerifyLaunchCredential(const v1::LaunchJobRequest& launch, const std::string& node,
-                              const std::vector<ClusterKey>& keys, int64_t now_ms,
-                              uint32_t skew_s) {
-  if (!launch.has_job_credential()) {
+namespace {
+
+Status VerifyGrant(const v1::JobCredential* credential, uint64_t job_id, uint32_t step_id,
+                   uint32_t uid, uint32_t gid,
+                   const google::protobuf::RepeatedField<uint32_t>& groups,
+                   const google::protobuf::RepeatedPtrField<v1::NodeAllocation>& allocation,
+                   const std::string& node, const std::vector<ClusterKey>& keys, int64_t now_ms,
+                   uint32_t skew_s) {
+  if (credential == nullptr) {
     return Status::PermissionDenied("launch refused: it carries no job credential");
   }
   LaunchClaim claim;
-  claim.job_id = launch.job_id();
-  claim.step_id = kBatchStepId;
-  claim.uid = launch.uid();
-  claim.gid = launch.gid();
-  claim.groups.assign(launch.groups().begin(), launch.groups().end());
+  claim.job_id = job_id;
+  claim.step_id = step_id;
+  claim.uid = uid;
+  claim.gid = gid;
+  claim.groups.assign(groups.begin(), groups.end());
   claim.node = node;
-  for (const v1::NodeAllocation& a : launch.allocation()) {
+  for (const v1::NodeAllocation& a : allocation) {
     if (a.node() != node) continue;
     claim.core_ids.assign(a.core_ids().begin(), a.core_ids().end());
     claim.memory_mb = a.memory_mb();
   }
-  return VerifyJobCredential(keys, JobCredentialFromProto(launch.job_credential()), claim, now_ms,
-                             skew_s);
+  return VerifyJobCredential(keys, JobCredentialFromProto(*credential), claim, now_ms, skew_s);
+}
+
+}  // namespace
+
+Status VerifyLaunchCredential(const v1::LaunchJobRequest& launch, const std::string& node,
+                              const std::vector<ClusterKey>& keys, int64_t now_ms,
+                              uint32_t skew_s) {
+  return VerifyGrant(launch.has_job_credential() ? &launch.job_credential() : nullptr,
+                     launch.job_id(), kBatchStepId, launch.uid(), launch.gid(), launch.groups(),
+                     launch.allocation(), node, keys, now_ms, skew_s);
+}
+
+Status VerifyStepLaunchCredential(const v1::LaunchStepRequest& launch, const std::string& node,
+                                  const std::vector<ClusterKey>& keys, int64_t now_ms,
+                                  uint32_t skew_s) {
+  // The step runs inside the job's allocation: the job part of the request must be the same
+  // job and owner, or a valid step grant could carry another job's cgroup and cores.
+  if (launch.job().job_id() != launch.job_id() || launch.job().uid() != launch.uid() ||
+      launch.job().gid() != launch.gid()) {
+    return Status::PermissionDenied("step launch refused: its job part names another job or user");
+  }
+  return VerifyGrant(launch.has_job_credential() ? &launch.job_credential() : nullptr,
+                     launch.job_id(), launch.step_id(), launch.uid(), launch.gid(),
+                     launch.groups(), launch.job().allocation(), node, keys, now_ms, skew_s);
 }
 
 }  // namespace drover

@@ -24,6 +24,12 @@ Status VerifyLaunchCredential(const v1::LaunchJobRequest& launch, const std::str
                               const std::vector<ClusterKey>& keys, int64_t now_ms,
                               uint32_t skew_s);
 
+// The same for a step launch: the credential must name this step, its owner, and the job's
+// cores and memory on `node`.
+Status VerifyStepLaunchCredential(const v1::LaunchStepRequest& launch, const std::string& node,
+                                  const std::vector<ClusterKey>& keys, int64_t now_ms,
+                                  uint32_t skew_s);
+
 JobCredentialFields JobCredentialFromProto(const v1::JobCredential& c);
 
 }  // namespace drover

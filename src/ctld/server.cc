@@ -703,7 +703,13 @@ void CtldServer::StartStep(StepLaunch launch, const v1::Envelope& request, RpcRe
   CommitThen([job_id, step_id](const Status& s) {
     if (!s.ok()) spdlog::error("step {}.{} not saved: {}", job_id, step_id, s.message());
   });
+  const int64_t expires_at_ms =
+      ToUnixMillis(clock_.SystemNow()) + int64_t{controller_.config().credential_ttl_s} * 1000;
   for (auto& a : launch.launches) {
+    v1::LaunchStepRequest& r = a.request;
+    const std::vector<uint32_t> groups(r.groups().begin(), r.groups().end());
+    *r.mutable_job_credential() = SignGrant(keys_.signing, job_id, step_id, r.uid(), r.gid(),
+                                            groups, r.job().allocation(), expires_at_ms);
     v1::Body body;
     *body.mutable_launch_step() = std::move(a.request);
     const std::string node = a.node;

@@ -13,7 +13,9 @@
 #include <sstream>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "common/envelope.h"
+#include "common/job_credential_proto.h"
 #include "noded/node_daemon.h"
 #include "noded/spool.h"
 
@@ -40,6 +42,13 @@ std::string NodeDaemon::StepDir(StepKey key) const {
 
 Result<uint16_t> NodeDaemon::LaunchStep(const v1::LaunchStepRequest& launch) {
   const StepKey key{launch.job_id(), launch.step_id()};
+  if (Status s = VerifyStepLaunchCredential(launch, options_.node_name, keys_.accepted,
+                                            ToUnixMillis(std::chrono::system_clock::now()),
+                                            config_.clock_skew_s);
+      !s.ok()) {
+    spdlog::warn("step {}.{}: {}", launch.job_id(), launch.step_id(), s.message());
+    return s;
+  }
   if (steps_.count(key)) return Status::AlreadyExists("step already running here");
   DROVER_RETURN_IF_ERROR(CheckJobUser(launch.uid()));
   const std::string steps_dir = spool_ + "/steps";
