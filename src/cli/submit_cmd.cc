@@ -33,7 +33,7 @@ struct SubmitOptions {
   uint32_t ntasks = 0, cpus_per_task = 0, ntasks_per_node = 0;
   int32_t nice = 0;
   bool exclusive = false;
-  bool parsable = false, hold = false, wait = false;
+  bool parsable = false, hold = false, wait = false, requeue = false, no_requeue = false;
   std::optional<std::string> config;
   // Options Slurm users pass that have no effect here yet: accepted, with a warning.
   std::string ignored;
@@ -44,7 +44,7 @@ const char* kIgnoredWithValue[] = {
     "--gpus-per-node", "--gpus-per-task", "--cpus-per-gpu", "--mem-per-gpu", "--gres",
     "--qos", "--signal", "--open-mode", "--wckey", "--mail-type", "--mail-user",
     "--licenses", "--reservation", "--gpus", "--distribution", "--cluster-constraint"};
-const char* kIgnoredFlags[] = {"--requeue", "--no-requeue", "--overcommit",
+const char* kIgnoredFlags[] = {"--overcommit",
                                "--oversubscribe", "--contiguous", "--quiet", "--verbose"};
 
 void AddOptions(CLI::App& app, SubmitOptions& o) {
@@ -78,6 +78,8 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("--cpu-kind", o.cpu_kind, "which cores: any (fastest first), a kind such as big, or big:2,little:4");
   app.add_option("--nice", o.nice, "lower the job's priority by this much");
   app.add_flag("-H,--hold", o.hold, "submit in held state");
+  app.add_flag("--requeue", o.requeue, "run the job again if its node fails");
+  app.add_flag("--no-requeue", o.no_requeue, "never run the job again: a node failure ends it NODE_FAIL");
   app.add_flag("--parsable", o.parsable, "print only the job id");
   app.add_flag("-W,--wait", o.wait,
                "wait for the job to end and exit with its exit code (drover submit: and show its progress)");
@@ -208,6 +210,11 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_account(o.account);
   spec.set_comment(o.comment);
   spec.set_hold(o.hold);
+  if (o.requeue && o.no_requeue) {
+    return Status::InvalidArgument("--requeue and --no-requeue contradict each other: give one");
+  }
+  if (o.requeue) spec.set_requeue(v1::REQUEUE_POLICY_YES);
+  if (o.no_requeue) spec.set_requeue(v1::REQUEUE_POLICY_NO);
   // Checked by the controller, which knows the jobs a dependency names.
   spec.set_array(o.array);
   spec.set_dependency(o.dependency);

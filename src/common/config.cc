@@ -615,7 +615,8 @@ Status Parser::ParseScheduling(const Field& f, Config& c) {
       f.value, f.Where(), f.path,
       {"default_mem_per_cpu", "min_job_age", "allow_root_jobs", "priority_weight_age",
        "priority_weight_fairshare", "priority_weight_job_size", "priority_weight_partition",
-       "priority_max_age", "fairshare_half_life", "backfill", "reservations", "accounting_retention"},
+       "priority_max_age", "fairshare_half_life", "backfill", "reservations", "accounting_retention",
+       "job_requeue"},
       m));
   const std::pair<const char*, uint32_t*> weights[] = {
       {"priority_weight_age", &c.priority_weight_age},
@@ -655,6 +656,9 @@ Status Parser::ParseScheduling(const Field& f, Config& c) {
   }
   if (auto it = m.find("allow_root_jobs"); it != m.end()) {
     DROVER_RETURN_IF_ERROR(ReadBool(it->second, c.allow_root_jobs));
+  }
+  if (auto it = m.find("job_requeue"); it != m.end()) {
+    DROVER_RETURN_IF_ERROR(ReadBool(it->second, c.job_requeue));
   }
   return Status::Ok();
 }

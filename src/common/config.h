@@ -103,6 +103,9 @@ struct Config {
   uint32_t accounting_retention_s = 0; // finished jobs leave accounting after this; 0 = never
   uint64_t default_mem_per_cpu_mb = 512;
   bool allow_root_jobs = false;
+  // A batch job whose node fails runs again (Slurm's JobRequeue=1) unless it says
+  // --no-requeue; when false it ends NODE_FAIL unless it says --requeue.
+  bool job_requeue = false;
   // Priority (sched/priority.h): weight x factor, each factor in [0, 1].
   uint32_t priority_weight_age = 1000;
   uint32_t priority_weight_fairshare = 10000;

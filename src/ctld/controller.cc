@@ -461,6 +461,11 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
     return Status::PermissionDenied("job " + std::to_string(job.id) + " does not run on node " +
                                     request.node());
   }
+  if (request.run() != job.requeue_count) {
+    // A run the controller already gave up on (its node failed and the job was requeued)
+    // ended late: the job's current run is another one.
+    return Status::Ok();
+  }
   MarkDirty(job.id);
   if (job.requeue_pending) {
     // The old instance is gone: the job waits for its next run.
@@ -507,15 +512,58 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   return Status::Ok();
 }
 
-void Controller::LaunchFailed(uint64_t job_id, const std::string& node, const Status& why) {
+void Controller::LaunchFailed(uint64_t job_id, const std::string& node, uint32_t run,
+                              const Status& why) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return;
   JobRecord& job = it->second;
+  // The answer to the launch of an earlier run (requeued since, or placed elsewhere).
+  if (run != job.requeue_count || job.allocation.empty() || job.allocation.front().node != node) {
+    return;
+  }
+  if (why.code() == StatusCode::kAlreadyExists && job.state == JobState::kRunning) {
+    // The node still winds down an earlier run of this job (it was requeued when that node
+    // failed): wait and run it again rather than fail it.
+    ReleaseResources(job);
+    job.state = JobState::kPending;
+    job.reason = "launch failed requeued: " + why.message();
+    job.allocation.clear();
+    job.start_time = job.end_time = 0;
+    // The same run number again: this run never started.
+    MarkDirty(job_id);
+    return;
+  }
   if (!IsFinished(job.state)) {
     FinishJob(job, JobState::kFailed, "launch failed on " + node + ": " + why.message());
   }
   ReleaseResources(job);
   MarkDirty(job_id);
+}
+
+bool Controller::Requeues(const JobRecord& job) const {
+  if (job.spec.interactive()) return false;  // its srun is gone with the node's steps
+  switch (job.spec.requeue()) {
+    case v1::REQUEUE_POLICY_YES: return true;
+    case v1::REQUEUE_POLICY_NO: return false;
+    default: return config_.job_requeue;
+  }
+}
+
+void Controller::NodeFailed(JobRecord& job, const std::string& node) {
+  if (!Requeues(job)) {
+    FinishJob(job, JobState::kNodeFail, "NodeDown");
+    ReleaseResources(job);
+    return;
+  }
+  // Slurm's NODE_FAIL requeue: the job waits for its next run, which gets a new run number
+  // so that the lost run's end, if its node comes back and reports it, changes nothing.
+  ReleaseResources(job);
+  job.state = JobState::kPending;
+  job.reason = "NodeFail: " + node + " failed, requeued";
+  job.allocation.clear();
+  job.start_time = job.end_time = 0;
+  job.exit_code = job.exit_signal = 0;
+  ++job.requeue_count;
 }
 
 void Controller::RevertStart(uint64_t job_id) {
@@ -918,10 +966,13 @@ void Controller::Tick() {
       const bool uses_node = std::any_of(job.allocation.begin(), job.allocation.end(),
                                          [&](const auto& a) { return a.node == name; });
       if (!uses_node || !job.holds_resources) continue;
-      if (!IsFinished(job.state)) FinishJob(job, JobState::kNodeFail, "NodeDown");
       EndSteps(job, JobState::kNodeFail, "NodeDown");
       SignalSteps(job, 0);
-      ReleaseResources(job);
+      if (!IsFinished(job.state)) {
+        NodeFailed(job, name);
+      } else {
+        ReleaseResources(job);
+      }
       MarkDirty(id);
     }
   }
@@ -1278,7 +1329,14 @@ std::vector<v1::CancelResult> Controller::UpdateNodes(const v1::UpdateNodeReques
           if (!uses_node) continue;
           // The node still answers: it kills the job and reports, which frees the cores.
           actions->push_back({job.allocation.front().node, id, 0});
-          FinishJob(job, JobState::kNodeFail, "NodeDown");
+          if (Requeues(job)) {
+            // Requeued once the node reports the killed run's end (as `scontrol requeue`).
+            job.requeue_pending = true;
+            job.hold_after_requeue = false;
+            job.reason = "NodeDown";
+          } else {
+            FinishJob(job, JobState::kNodeFail, "NodeDown");
+          }
           MarkDirty(id);
         }
         break;
@@ -1575,6 +1633,7 @@ std::vector<v1::CancelResult> Controller::UpdateJob(const v1::UpdateJobRequest& 
 v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {
   v1::LaunchJobRequest launch;
   launch.set_job_id(job.id);
+  launch.set_run(job.requeue_count);
   *launch.mutable_spec() = job.spec;
   launch.set_uid(job.owner.uid);
   launch.set_gid(job.owner.gid);

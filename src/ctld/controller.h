@@ -174,7 +174,7 @@ class Controller {
   // The batch script of a job ended on `request.node()`.
   Status JobFinished(const v1::JobFinishedRequest& request);
   // The launch of a job could not be delivered or was refused by the node.
-  void LaunchFailed(uint64_t job_id, const std::string& node, const Status& why);
+  void LaunchFailed(uint64_t job_id, const std::string& node, uint32_t run, const Status& why);
 
   // A scheduling pass in three parts, so that its heavy middle runs off the thread that owns
   // the controller (issue #5): PreparePass copies what the scheduler needs and evaluates
@@ -267,6 +267,11 @@ class Controller {
  private:
   int64_t Now() const { return ToUnixSeconds(clock_.SystemNow()); }
   void FinishJob(JobRecord& job, JobState state, const std::string& reason);
+  // Whether a batch job goes back to the queue when its node fails (--requeue, --no-requeue,
+  // else scheduling.job_requeue).
+  bool Requeues(const JobRecord& job) const;
+  // `node` failed under a running job: it ends NODE_FAIL or waits for its next run.
+  void NodeFailed(JobRecord& job, const std::string& node);
   void ReleaseResources(JobRecord& job);
   std::vector<uint64_t> Reconcile(const std::string& node, const std::vector<uint64_t>& reported);
   static void FillJobInfo(const JobRecord& job, v1::JobInfo* out);

@@ -609,13 +609,14 @@ void CtldServer::Launch(const LaunchAction& action) {
                 ToUnixMillis(clock_.SystemNow()) +
                     int64_t{controller_.config().credential_ttl_s} * 1000);
   const uint64_t job_id = action.request.job_id();
+  const uint32_t run = action.request.run();
   const std::string node = action.node;
   spdlog::info("starting job {} on {}", job_id, action.request.node_list());
-  ClientFor(node)->Call(MakeEnvelope(body), [this, job_id, node](Result<v1::Envelope> response) {
+  ClientFor(node)->Call(MakeEnvelope(body), [this, job_id, run, node](Result<v1::Envelope> response) {
     auto result = BodyOrError(response);
     if (!result.ok()) {
       spdlog::warn("launch of job {} on {} failed: {}", job_id, node, result.status().message());
-      controller_.LaunchFailed(job_id, node, result.status());
+      controller_.LaunchFailed(job_id, node, run, result.status());
       RequestSchedule();
     }
   });

@@ -53,6 +53,8 @@ Environment BuildBatchEnvironment(const v1::LaunchJobRequest& launch, const std:
       {"ENVIRONMENT", "BATCH"},
   };
   if (!spec.account().empty()) slurm.emplace_back("SLURM_JOB_ACCOUNT", spec.account());
+  // As Slurm: only a job that was requeued has it, with how many times.
+  if (launch.run() > 0) slurm.emplace_back("SLURM_RESTART_COUNT", std::to_string(launch.run()));
   if (spec.ntasks()) {
     slurm.emplace_back("SLURM_NTASKS", std::to_string(spec.ntasks()));
     slurm.emplace_back("SLURM_NPROCS", std::to_string(spec.ntasks()));

@@ -383,7 +383,14 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
     }
   }
   const uint64_t id = launch.job_id();
-  if (jobs_.count(id)) return Status::Ok();  // a retried launch
+  if (jobs_.count(id)) {
+    // The same run again is a retried launch; another run means the controller requeued the
+    // job while this node was out of touch, and the old run is still being killed.
+    if (LaunchedRun(id) == launch.run()) return Status::Ok();
+    (void)SignalJob(id, 0);  // the controller gave that run up: hasten its end
+    return Status::AlreadyExists("job " + std::to_string(id) +
+                                 ": its previous run is still ending on this node");
+  }
   // The controller launches a job again (requeue) only after it recorded the previous run's
   // end, so a report still waiting for its acknowledgement is stale.
   unreported_.erase(id);
@@ -516,11 +523,19 @@ void NodeDaemon::ArmPoll() {
   });
 }
 
+uint32_t NodeDaemon::LaunchedRun(uint64_t job_id) const {
+  auto bytes = ReadWholeFile(JobDir(spool_, job_id) + "/launch.pb");
+  v1::LaunchJobRequest launch;
+  if (!bytes.ok() || !launch.ParseFromString(*bytes)) return 0;
+  return launch.run();
+}
+
 void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
   jobs_.erase(job_id);
   v1::JobFinishedRequest report;
   report.set_job_id(job_id);
   report.set_node(options_.node_name);
+  report.set_run(LaunchedRun(job_id));
   auto text = ReadWholeFile(JobDir(spool_, job_id) + "/result");
   auto result = text.ok() ? DecodeResult(*text) : Result<JobResult>(text.status());
   if (result.ok()) {

@@ -68,6 +68,8 @@ class NodeDaemon {
   };
 
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
+  // The run number (LaunchJobRequest.run) of the job's launch kept in the spool; 0 if unknown.
+  uint32_t LaunchedRun(uint64_t job_id) const;
   AuthSigner Signer() const;
   // Refuses a uid this noded may not run jobs as: another user's when noded is not root, root
   // unless the config allows root jobs.

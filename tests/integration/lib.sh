@@ -10,12 +10,27 @@ TMP=$(mktemp -d /tmp/drover-it.XXXXXX)
 chmod 755 "$TMP"
 CLUSTER=$TMP/cluster
 
+# Under the sanitizer build (scripts/test sets DROVER_SANITIZED) every drover process of the
+# test — daemons, stepds, CLI — writes its ASan/UBSan/LSan report to a file here instead of a
+# stderr that a daemon may have closed; any report fails the test after the cluster is down.
+if [ -n "${DROVER_SANITIZED:-}" ]; then
+  mkdir -p "$TMP/sanitizer"
+  chmod 1777 "$TMP/sanitizer"
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TMP/sanitizer/asan"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$TMP/sanitizer/ubsan"
+fi
+
 cleanup() {
   local rc=$?
   if [ $rc -ne 0 ] && [ -d "$CLUSTER/log" ]; then
     for f in "$CLUSTER"/log/*.log; do echo "--- $f" >&2; tail -n 30 "$f" >&2; done
   fi
   drover local down --dir "$CLUSTER" >/dev/null 2>&1 || true
+  if [ -d "$TMP/sanitizer" ] && [ -n "$(ls -A "$TMP/sanitizer")" ]; then
+    for f in "$TMP"/sanitizer/*; do echo "--- sanitizer report $f" >&2; head -n 60 "$f" >&2; done
+    echo "FAIL: the sanitizers reported errors (above)" >&2
+    rc=1
+  fi
   rm -rf "$TMP"
   exit $rc
 }

@@ -113,6 +113,9 @@ class ControllerTest : public testing::Test {
     request.set_node(node);
     request.set_state(state);
     request.set_exit_code(exit_code);
+    // As a node does: the run it reports is the one it was launched with.
+    const JobRecord* job = ctl().FindJob(id);
+    request.set_run(job ? job->requeue_count : 0);
     return ctl().JobFinished(request);
   }
 
@@ -504,6 +507,63 @@ TEST_F(ControllerTest, JobOnSilentNodeFailsAndReleasesResources) {
   EXPECT_EQ(NodeRec("node1").alloc_memory_mb, 0u);
 }
 
+// With --requeue the job of a failed node waits for its next run instead; the lost run's
+// end, reported late when the node comes back, changes nothing.
+TEST_F(ControllerTest, RequeueableJobOnSilentNodeRunsAgainAndTheLostRunIsIgnored) {
+  v1::JobSpec spec = Spec();
+  spec.set_requeue(v1::REQUEUE_POLICY_YES);
+  const uint64_t id = StartJobOnNode1(spec);
+  clock_.Advance(seconds(61));
+  ctl().Tick();
+  EXPECT_EQ(State(id), JobState::kPending);
+  EXPECT_EQ(ctl().FindJob(id)->requeue_count, 1u);
+  EXPECT_NE(Reason(id).find("node1"), std::string::npos) << Reason(id);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+
+  // node1 comes back; the job's next run goes there too.
+  ASSERT_TRUE(Register("node1").ok());
+  const auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].node, "node1");
+  EXPECT_EQ(launches[0].request.run(), 1u);
+
+  // The first run's end, reported late by node1, is not this run's.
+  v1::JobFinishedRequest late;
+  late.set_job_id(id);
+  late.set_node("node1");
+  late.set_state(v1::JOB_STATE_FAILED);
+  late.set_run(0);
+  EXPECT_TRUE(ctl().JobFinished(late).ok());
+  EXPECT_EQ(State(id), JobState::kRunning);
+  ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
+  EXPECT_EQ(State(id), JobState::kCompleted);
+}
+
+// scheduling.job_requeue makes requeue the default; --no-requeue still ends the job.
+TEST_F(ControllerTest, ClusterRequeueDefaultAndNoRequeue) {
+  config_.job_requeue = true;
+  v1::JobSpec no = Spec();
+  no.set_requeue(v1::REQUEUE_POLICY_NO);
+  const uint64_t kept_out = SubmitOk(no);
+  const uint64_t by_default = SubmitOk(Spec());
+  ASSERT_TRUE(Register("node1").ok());
+  ASSERT_EQ(Schedule().size(), 2u);
+  clock_.Advance(seconds(61));
+  ctl().Tick();
+  EXPECT_EQ(State(kept_out), JobState::kNodeFail);
+  EXPECT_EQ(State(by_default), JobState::kPending);
+}
+
+// A node that still winds down a job's lost run refuses its next run: the job waits again.
+TEST_F(ControllerTest, LaunchRefusedForAnEndingRunRequeues) {
+  const uint64_t id = StartJobOnNode1();
+  ctl().LaunchFailed(id, "node1", 0, Status::AlreadyExists("its previous run is still ending"));
+  EXPECT_EQ(State(id), JobState::kPending);
+  EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
+  ctl().LaunchFailed(id, "node1", 1, Status::Unavailable("connection refused"));
+  EXPECT_EQ(State(id), JobState::kPending);  // not running: nothing to fail
+}
+
 // A DOWN node is not given new work.
 TEST_F(ControllerTest, DownNodeIsNotScheduled) {
   ASSERT_TRUE(Register("node1").ok());
@@ -702,7 +762,7 @@ TEST_F(ControllerTest, JobsSpillToNextNodeWhenFirstIsFull) {
 // A launch that could not be delivered fails the job and frees its resources.
 TEST_F(ControllerTest, LaunchFailureFailsJob) {
   const uint64_t id = StartJobOnNode1();
-  ctl().LaunchFailed(id, "node1", Status::Unavailable("connection refused"));
+  ctl().LaunchFailed(id, "node1", 0, Status::Unavailable("connection refused"));
   EXPECT_EQ(State(id), JobState::kFailed);
   EXPECT_NE(Reason(id).find("connection refused"), std::string::npos);
   EXPECT_EQ(NodeRec("node1").alloc_cpus, 0u);
