@@ -176,6 +176,25 @@ netem_available() {
   tc -n "$SW" qdisc add dev lo root netem delay 1ms 2>/dev/null && tc -n "$SW" qdisc del dev lo root
 }
 
+# bpf_loss HOST PERCENT: where netem is missing, random loss on HOST's cable in both
+# directions from a tc BPF classifier (tests/cluster/bpf/loss.c, built here with clang);
+# bpf_loss_off HOST removes it. Fails if clang or tc's BPF loader is missing.
+bpf_loss() {
+  local h=$1 percent=$2 obj="$TMP/loss-$2.o"
+  local arch_include
+  arch_include=/usr/include/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+  [ -e "$obj" ] || clang -O2 -target bpf -DLOSS_PERCENT="$percent" -I"$arch_include" \
+    -c "$(dirname "${BASH_SOURCE[0]}")/bpf/loss.c" -o "$obj" || return 1
+  tc -n "$(ns "$h")" qdisc replace dev eth0 clsact &&
+    tc -n "$(ns "$h")" filter replace dev eth0 egress bpf da obj "$obj" sec tc &&
+    tc -n "$SW" qdisc replace dev "$h" clsact &&
+    tc -n "$SW" filter replace dev "$h" egress bpf da obj "$obj" sec tc
+}
+bpf_loss_off() {
+  tc -n "$(ns "$1")" qdisc del dev eth0 clsact
+  tc -n "$SW" qdisc del dev "$1" clsact
+}
+
 # --- keys, configuration, daemons -----------------------------------------------------------
 
 # cluster_config: the cluster's drover.yaml.
