@@ -210,9 +210,8 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_account(o.account);
   spec.set_comment(o.comment);
   spec.set_hold(o.hold);
-  if (o.requeue && o.no_requeue) {
-    return Status::InvalidArgument("--requeue and --no-requeue contradict each other: give one");
-  }
+  // Both given (a directive and the command line, say): not running a job twice is the safe
+  // reading.
   if (o.requeue) spec.set_requeue(v1::REQUEUE_POLICY_YES);
   if (o.no_requeue) spec.set_requeue(v1::REQUEUE_POLICY_NO);
   // Checked by the controller, which knows the jobs a dependency names.

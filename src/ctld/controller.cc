@@ -993,8 +993,26 @@ void Controller::Tick() {
     grace_until_ = MonotonicTime{};
     for (auto& [id, job] : jobs_) {
       if (job.state != JobState::kRunning || job.confirmed) continue;
-      FinishJob(job, JobState::kNodeFail, "JobLostAtRestart");
-      ReleaseResources(job);
+      // Its nodes all registered again and none reports it, and a node keeps every job it
+      // started until the controller has its end: the launch never arrived (the controller
+      // died between saving the start and sending it). It never ran, so it waits again.
+      const bool nodes_back =
+          !job.allocation.empty() &&
+          std::all_of(job.allocation.begin(), job.allocation.end(), [&](const auto& a) {
+            auto n = nodes_.find(a.node);
+            return n != nodes_.end() && n->second.registered && !n->second.down;
+          });
+      if (nodes_back && !job.spec.interactive()) {
+        ReleaseResources(job);
+        job.state = JobState::kPending;
+        job.reason = "launch lost at controller restart: requeued";
+        job.allocation.clear();
+        job.start_time = job.end_time = 0;
+        ++job.requeue_count;
+      } else {
+        FinishJob(job, JobState::kNodeFail, "JobLostAtRestart");
+        ReleaseResources(job);
+      }
       MarkDirty(id);
     }
   }

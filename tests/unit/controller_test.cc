@@ -804,8 +804,9 @@ TEST_F(ControllerTest, BatchCarriesChangedJobsOnce) {
   EXPECT_EQ(batch.next_job_id, 0u);
 }
 
-// After a restart a running job keeps its cores while its node reports it; one that no node
-// reports within the grace period ends as NODE_FAIL.
+// After a restart a running job keeps its cores while its node reports it; one that its
+// registered node does not report within the grace period was never launched and waits again
+// (a job whose node does not come back ends NODE_FAIL: below).
 TEST_F(ControllerTest, RestoreReconcilesRunningJobs) {
   const uint64_t kept = StartJobOnNode1();
   const uint64_t lost = StartJobOnNode1();
@@ -825,12 +826,29 @@ TEST_F(ControllerTest, RestoreReconcilesRunningJobs) {
   clock_.Advance(seconds(31));
   restarted.Tick();
   EXPECT_EQ(restarted.FindJob(kept)->state, JobState::kRunning);
-  EXPECT_EQ(restarted.FindJob(lost)->state, JobState::kNodeFail);
+  // node1 is back and does not have it: its launch never arrived, so it waits to run.
+  EXPECT_EQ(restarted.FindJob(lost)->state, JobState::kPending);
+  EXPECT_EQ(restarted.FindJob(lost)->requeue_count, 1u);
   EXPECT_EQ(restarted.FindJob(pending)->state, JobState::kPending);
   EXPECT_EQ(restarted.FindNode("node1")->alloc_cpus, 1u);
   auto next = restarted.Submit(Spec(), Alice());
   ASSERT_TRUE(next.ok());
   EXPECT_GT(*next, pending);
+}
+
+// A running job whose node does not register again within the grace period is lost with it.
+TEST_F(ControllerTest, RestoreEndsTheJobsOfANodeThatDoesNotReturn) {
+  const uint64_t lost = StartJobOnNode1();
+  StoreBatch batch = ctl().TakeBatch();
+  StoredState saved;
+  saved.next_job_id = batch.next_job_id;
+  for (const auto& j : batch.jobs) saved.unfinished.push_back(j);
+  Controller restarted(config_, clock_);
+  restarted.Restore(saved, seconds(30));
+  clock_.Advance(seconds(31));
+  restarted.Tick();
+  EXPECT_EQ(restarted.FindJob(lost)->state, JobState::kNodeFail);
+  EXPECT_EQ(restarted.FindJob(lost)->reason, "JobLostAtRestart");
 }
 
 // Holding and releasing a pending job; an admin hold needs root to release.
