@@ -469,15 +469,10 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   MarkDirty(job.id);
   if (job.requeue_pending) {
     // The old instance is gone: the job waits for its next run.
-    ReleaseResources(job);
     job.requeue_pending = false;
-    job.state = JobState::kPending;
-    job.reason = job.hold_after_requeue ? "JobHeldUser" : "None";
     job.spec.set_hold(job.hold_after_requeue);
+    ReturnToPending(job, job.hold_after_requeue ? "JobHeldUser" : "None", Run::kNext);
     job.hold_after_requeue = false;
-    job.allocation.clear();
-    job.start_time = job.end_time = 0;
-    ++job.requeue_count;
     return Status::Ok();
   }
   job.exit_code = request.exit_code();
@@ -490,13 +485,7 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
   }
   if (request.requeue() && !IsFinished(job.state)) {
     // The node failed the job before it ran (prolog, cgroup): it runs again elsewhere.
-    ReleaseResources(job);
-    job.state = JobState::kPending;
-    job.reason = "launch failed requeued: " + request.reason();
-    job.allocation.clear();
-    job.start_time = job.end_time = 0;
-    job.exit_code = job.exit_signal = 0;
-    ++job.requeue_count;
+    ReturnToPending(job, "launch failed requeued: " + request.reason(), Run::kNext);
     return Status::Ok();
   }
   if (!IsFinished(job.state)) {
@@ -523,13 +512,9 @@ void Controller::LaunchFailed(uint64_t job_id, const std::string& node, uint32_t
   }
   if (why.code() == StatusCode::kAlreadyExists && job.state == JobState::kRunning) {
     // The node still winds down an earlier run of this job (it was requeued when that node
-    // failed): wait and run it again rather than fail it.
-    ReleaseResources(job);
-    job.state = JobState::kPending;
-    job.reason = "launch failed requeued: " + why.message();
-    job.allocation.clear();
-    job.start_time = job.end_time = 0;
-    // The same run number again: this run never started.
+    // failed): wait and run it again rather than fail it. This run never started, so the
+    // next attempt keeps its run number.
+    ReturnToPending(job, "launch failed requeued: " + why.message(), Run::kSame);
     MarkDirty(job_id);
     return;
   }
@@ -557,24 +542,24 @@ void Controller::NodeFailed(JobRecord& job, const std::string& node) {
   }
   // Slurm's NODE_FAIL requeue: the job waits for its next run, which gets a new run number
   // so that the lost run's end, if its node comes back and reports it, changes nothing.
+  ReturnToPending(job, "NodeFail: " + node + " failed, requeued", Run::kNext);
+}
+
+void Controller::ReturnToPending(JobRecord& job, std::string reason, Run run) {
   ReleaseResources(job);
   job.state = JobState::kPending;
-  job.reason = "NodeFail: " + node + " failed, requeued";
+  job.reason = std::move(reason);
   job.allocation.clear();
   job.start_time = job.end_time = 0;
   job.exit_code = job.exit_signal = 0;
-  ++job.requeue_count;
+  if (run == Run::kNext) ++job.requeue_count;
 }
 
 void Controller::RevertStart(uint64_t job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.state != JobState::kRunning) return;
-  JobRecord& job = it->second;
-  ReleaseResources(job);
-  job.state = JobState::kPending;
-  job.reason = "StateNotSaved";
-  job.allocation.clear();
-  job.start_time = 0;
+  // The start was never saved, so no node was told: the same run starts again later.
+  ReturnToPending(it->second, "StateNotSaved", Run::kSame);
 }
 
 sched::Options Controller::SchedOptions() const {
@@ -1003,12 +988,7 @@ void Controller::Tick() {
             return n != nodes_.end() && n->second.registered && !n->second.down;
           });
       if (nodes_back && !job.spec.interactive()) {
-        ReleaseResources(job);
-        job.state = JobState::kPending;
-        job.reason = "launch lost at controller restart: requeued";
-        job.allocation.clear();
-        job.start_time = job.end_time = 0;
-        ++job.requeue_count;
+        ReturnToPending(job, "launch lost at controller restart: requeued", Run::kNext);
       } else {
         FinishJob(job, JobState::kNodeFail, "JobLostAtRestart");
         ReleaseResources(job);
@@ -1533,13 +1513,8 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
           break;
         }
         // Finished: run it again.
-        job.state = JobState::kPending;
-        job.reason = hold ? "JobHeldUser" : "None";
         job.spec.set_hold(hold);
-        job.allocation.clear();
-        job.start_time = job.end_time = 0;
-        job.exit_code = job.exit_signal = 0;
-        ++job.requeue_count;
+        ReturnToPending(job, hold ? "JobHeldUser" : "None", Run::kNext);
         MarkDirty(id);
         break;
       }

@@ -272,6 +272,10 @@ class Controller {
   bool Requeues(const JobRecord& job) const;
   // `node` failed under a running job: it ends NODE_FAIL or waits for its next run.
   void NodeFailed(JobRecord& job, const std::string& node);
+  // Whether a job sent back to pending starts its next run under a new run number (its old
+  // run may still end late on a node) or under the same one (no node ever ran it).
+  enum class Run { kSame, kNext };
+  void ReturnToPending(JobRecord& job, std::string reason, Run run);
   void ReleaseResources(JobRecord& job);
   std::vector<uint64_t> Reconcile(const std::string& node, const std::vector<uint64_t>& reported);
   static void FillJobInfo(const JobRecord& job, v1::JobInfo* out);
