@@ -10,38 +10,21 @@
 #include "common/file_system.h"
 #include "noded/cgroup_fs.h"
 #include "noded/cgroup_placement.h"
+#include "temp_tree.h"
 
 namespace drover::noded {
 namespace {
 
 namespace fs = std::filesystem;
 
-class FakeHost {
+class FakeHost : public drover::test_support::TempTree {
  public:
-  FakeHost() {
-    char tmpl[] = "/tmp/drover-placement-test.XXXXXX";
-    root_ = mkdtemp(tmpl);
+  FakeHost() : TempTree("drover-placement-test") {
     Put("sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
     Put("sys/fs/cgroup/cgroup.subtree_control", "");
     Put("sys/fs/cgroup/cgroup.procs", "");
   }
-  ~FakeHost() { fs::remove_all(root_); }
-  std::string cgroup_root() const { return root_ + "/sys/fs/cgroup"; }
-  const std::string& root() const { return root_; }
-  void Put(const std::string& rel, const std::string& content) const {
-    fs::create_directories(fs::path(root_ + "/" + rel).parent_path());
-    std::ofstream(root_ + "/" + rel) << content;
-  }
-  std::string Get(const std::string& rel) const {
-    std::ifstream in(root_ + "/" + rel);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  bool Has(const std::string& rel) const { return fs::exists(root_ + "/" + rel); }
-
- private:
-  std::string root_;
+  std::string cgroup_root() const { return root() + "/sys/fs/cgroup"; }
 };
 
 const std::string kUnit = "system.slice/drover-noded.service";

@@ -17,34 +17,17 @@
 #include "noded/job_outcome.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
+#include "temp_tree.h"
 
 namespace drover::noded {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempTree {
+// Every temp tree here is named after this test so a leftover one is easy to attribute.
+class TempTree : public drover::test_support::TempTree {
  public:
-  TempTree() {
-    char tmpl[] = "/tmp/drover-cgroup-test.XXXXXX";
-    root_ = mkdtemp(tmpl);
-  }
-  ~TempTree() { fs::remove_all(root_); }
-  const std::string& root() const { return root_; }
-  void Put(const std::string& rel, const std::string& content) const {
-    fs::create_directories(fs::path(root_ + "/" + rel).parent_path());
-    std::ofstream(root_ + "/" + rel) << content;
-  }
-  std::string Get(const std::string& rel) const {
-    std::ifstream in(root_ + "/" + rel);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  bool Has(const std::string& rel) const { return fs::exists(root_ + "/" + rel); }
-
- private:
-  std::string root_;
+  TempTree() : drover::test_support::TempTree("drover-cgroup-test") {}
 };
 
 // What a host with v1 controllers (this project's CI machines) shows.
