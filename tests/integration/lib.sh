@@ -10,6 +10,18 @@ TMP=$(mktemp -d /tmp/drover-it.XXXXXX)
 chmod 755 "$TMP"
 CLUSTER=$TMP/cluster
 
+# If this script is killed outright (ctest's timeout sends SIGKILL) the trap below never runs:
+# a watchdog outside our process tree (double fork, own session: whatever kills the test or
+# its process group spares it) then takes down every cluster under $TMP (watchdog.sh). A
+# PR_SET_PDEATHSIG in the daemons would not do: their parent is `drover local up`, which exits
+# at once, not this script.
+_start=$(cat /proc/$$/stat)
+_start=${_start##*) }
+read -ra _fields <<<"$_start"
+( setsid bash "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh" $$ "${_fields[19]}" "$TMP" "$BIN" \
+  </dev/null >/dev/null 2>&1 & echo $! >"$TMP/watchdog.pid")
+unset _start _fields
+
 # Under the sanitizer build (scripts/test sets DROVER_SANITIZED) every drover process of the
 # test — daemons, stepds, CLI — writes its ASan/UBSan/LSan report to a file here instead of a
 # stderr that a daemon may have closed; any report fails the test after the cluster is down.
@@ -33,6 +45,7 @@ cleanup() {
     echo "FAIL: the sanitizers reported errors (above)" >&2
     rc=1
   fi
+  if [ -f "$TMP/watchdog.pid" ]; then kill "$(cat "$TMP/watchdog.pid")" 2>/dev/null || true; fi
   rm -rf "$TMP"
   exit $rc
 }
