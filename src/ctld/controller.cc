@@ -697,11 +697,32 @@ Controller::PreparedPass Controller::PreparePass() {
   // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
   // that map back to it. Throttled (%M) arrays and unmet dependencies are not started.
   std::unordered_map<uint64_t, const JobRecord*> remainders;
+  std::unordered_map<uint64_t, uint64_t> pending_elements;  // element id -> its array's id
   for (const auto& [id, job] : jobs_) {
-    if (job.array_job_id != 0 && !job.IsArrayRemainder() && (job.state == JobState::kRunning || job.holds_resources)) {
+    const bool element = job.array_job_id != 0 && !job.IsArrayRemainder();
+    if (element && (job.state == JobState::kRunning || job.holds_resources)) {
       ++pass.running_elements[job.array_job_id];
     }
+    if (element && job.state == JobState::kPending) pending_elements.emplace(id, job.array_job_id);
     if (job.IsArrayRemainder() && job.state == JobState::kPending) remainders.emplace(id, &job);
+  }
+  // Elements that wait again (requeued) are under their array's %M too, and take its free
+  // slots before indices that never ran.
+  if (!pending_elements.empty()) {
+    for (auto& p : snap.pending) {
+      auto e = pending_elements.find(p.id);
+      if (e == pending_elements.end()) continue;
+      auto array = jobs_.find(e->second);
+      const uint32_t limit = array == jobs_.end() ? 0 : array->second.array_max_running;
+      if (limit == 0) continue;
+      uint32_t& taken = pass.running_elements[e->second];
+      if (taken < limit) {
+        ++taken;
+      } else {
+        pass.throttled.insert(p.id);
+        p.dependency_satisfied = false;
+      }
+    }
   }
   std::vector<sched::PendingJob> extra;
   uint64_t next_synthetic = kSyntheticIdBase;

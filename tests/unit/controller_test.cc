@@ -972,6 +972,29 @@ TEST_F(ControllerTest, ArrayThrottleAndElementIds) {
   EXPECT_EQ(State(array), JobState::kCompleted);
 }
 
+// A requeued element of a %1 array waits for its turn like the indices that never ran: once
+// its run ends, it takes the array's one slot and no second element starts beside it.
+TEST_F(ControllerTest, RequeuedElementStaysUnderTheThrottle) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-5%1"));
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  const uint64_t first = launches[0].request.job_id();
+  std::vector<SignalAction> actions;
+  auto r = ctl().Control(v1::CONTROL_ACTION_REQUEUE, {first}, Root(), &actions);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED) << r[0].message();
+  EXPECT_TRUE(Schedule().empty()) << "the old run still holds the slot";
+
+  ASSERT_TRUE(Finish(first, "node1", v1::JOB_STATE_CANCELLED).ok());
+  ASSERT_EQ(State(first), JobState::kPending);
+  launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u) << "one slot: the requeued element or a new index, not both";
+  EXPECT_EQ(launches[0].request.job_id(), first) << "the requeued element goes first";
+  EXPECT_TRUE(Schedule().empty());
+  EXPECT_EQ(Reason(array), "JobArrayTaskLimit");
+}
+
 // scancel 12_3 (pending), 12_0 (running), then scancel 12 for the rest.
 TEST_F(ControllerTest, ArrayCancelElementsAndWhole) {
   const uint64_t array = SubmitOk(ArraySpecOf("0-5%1"));
