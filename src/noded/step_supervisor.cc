@@ -211,6 +211,9 @@ class StepSupervisor {
     stream_->async_read_some(asio::buffer(*read_buf_), [this](const asio::error_code& ec, size_t n) {
       if (ec) {
         stream_lost_ = true;
+        // This read, not the shutdown's, sees srun's close: waiting for the shutdown to
+        // finish would hold the step (and its end in sacct) until the timer.
+        if (exiting_) Exit();
         if (!all_reported_) {
           std::cerr << "drover-stepd: srun's connection ended (" << ec.message() << "): killing the step\n";
           Kill(JobState::kCancelled, "srun went away");
