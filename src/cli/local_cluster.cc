@@ -298,12 +298,21 @@ drover::Status LocalCluster::Up(int nodes, const std::string& like) {
     return drover::Status::InvalidArgument("--like must be host or one of " + TopologyFixtureNames() + ", not '" +
                                            like + "'");
   }
-  for (const auto& d : ListDaemons()) {
-    if (d.pid != 0) {
-      return drover::Status::AlreadyExists("a local cluster is already running in " + dir_ +
-                                           " (" + d.name + " pid " + std::to_string(d.pid) +
-                                           "); use 'drover local down --dir " + dir_ + "' first");
+  const auto daemons = ListDaemons();
+  for (const auto& d : daemons) {
+    if (d.pid == 0) continue;
+    // A crashed daemon is the usual reason to land here: say how to bring back just that one,
+    // since `up` would make new keys and a new config under the running ones.
+    std::string stopped;
+    for (const auto& s : daemons) {
+      if (s.pid == 0) stopped += (stopped.empty() ? "" : " ") + s.name;
     }
+    std::string msg = "a local cluster is already running in " + dir_ + " (" + d.name + " pid " +
+                      std::to_string(d.pid) + ")";
+    if (!stopped.empty()) {
+      msg += "; stopped: " + stopped + "; start one again with 'drover local start --dir " + dir_ + " NAME'";
+    }
+    return drover::Status::AlreadyExists(msg + "; or stop it with 'drover local down --dir " + dir_ + "'");
   }
   for (const char* sub : {"", "/run", "/log", "/state", "/spool"}) {
     std::error_code ec;
