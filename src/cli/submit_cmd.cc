@@ -282,6 +282,13 @@ int RunSubmit(const std::string& prog, const Args& args) {
                 << prog << ": error: For instance: #!/bin/sh\n";
       return UsageExit(prog);
     }
+    // A script saved on Windows fails on its first line in bash ($'\r': command not found)
+    // long after submission; Slurm refuses it up front with these words.
+    if (script.find("\r\n") != std::string::npos) {
+      std::cerr << prog << ": error: Batch script contains DOS line breaks (\\r\\n)\n"
+                << prog << ": error: instead of expected UNIX line breaks (\\n).\n";
+      return UsageExit(prog);
+    }
     // #SBATCH directives first; the command line, parsed again below, overrides them.
     auto directives = ExtractDirectives(script);
     if (!directives.ok()) return ReportError(prog, directives.status().WithContext("in the script's #SBATCH lines"));

@@ -24,6 +24,7 @@ expect_error "time" sbatch -t 1:2:3:4 --wrap true
 expect_error "#!" sh -c "printf 'echo no shebang\n' > plain.sh && sbatch plain.sh"
 expect_error "Unable to open" sbatch /nonexistent/script.sh
 expect_error "directive" sh -c "printf '#!/bin/sh\n#SBATCH --bogus\ntrue\n' > bad.sh && sbatch bad.sh"
+expect_error "DOS line breaks" sh -c "printf '#!/bin/sh\r\ntrue\r\n' > dos.sh && sbatch dos.sh"
 [ -z "$(squeue -h -t all -o %i)" ] || fail "a refused submission was queued: $(squeue -h -t all)"
 pass "nothing was queued"
 
