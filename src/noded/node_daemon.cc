@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #include "noded/cgroup_placement.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
+
+extern char** environ;
 
 namespace drover::noded {
 namespace {
@@ -402,9 +405,9 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
   }
   std::string bytes;
   launch.SerializeToString(&bytes);
-  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/launch.pb", bytes, 0600));
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/launch.pb", bytes, 0600, Survives::kProcessCrash));
   const std::string script = ScriptPath(spool_, id);
-  DROVER_RETURN_IF_ERROR(WriteFileAtomic(script, launch.spec().script(), 0500));
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(script, launch.spec().script(), 0500, Survives::kProcessCrash));
   if (geteuid() == 0 && chown(script.c_str(), launch.uid(), launch.gid()) != 0) {
     return Status::IoError("cannot hand " + script + " to uid " + std::to_string(launch.uid()));
   }
@@ -431,39 +434,46 @@ Status NodeDaemon::CheckJobUser(uint32_t uid) const {
   return Status::Ok();
 }
 
+// posix_spawn, not fork: glibc spawns with CLONE_VM|CLONE_VFORK, so noded's page tables are
+// neither copied nor write-protected for every launch (a fork of noded and the copy-on-write
+// faults after it cost more CPU than the exec on a paravirtualized host; bench/README.md).
 Result<pid_t> NodeDaemon::SpawnStepd(const std::string& dir, std::vector<std::string> args,
                                      int pass_fd) {
   args.insert(args.begin(), "drover-stepd");
   const std::string log = dir + "/stepd.log";
-  std::vector<char*> argv;  // built before fork: the child only execs
+  std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // stepd lives in its own session so that stopping noded (or its service) leaves jobs alone.
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  // stepd lives in its own session so that stopping noded (or its service) leaves jobs alone.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  int handed = -1;
+  if (pass_fd >= 0) {
+    // A copy above 3 first: dup2 onto itself would keep close-on-exec set.
+    handed = fcntl(pass_fd, F_DUPFD_CLOEXEC, 10);
+    if (handed < 0) {
+      posix_spawn_file_actions_destroy(&actions);
+      posix_spawnattr_destroy(&attr);
+      return Status::Internal(std::string("dup: ") + std::strerror(errno));
     }
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    int keep = 2;
-    if (pass_fd >= 0) {
-      // dup2 onto itself would keep close-on-exec set.
-      if (pass_fd != 3) dup2(pass_fd, 3);
-      else fcntl(3, F_SETFD, 0);
-      keep = 3;
-    }
-    for (int f = keep + 1; f < 1024; ++f) close(f);
-    execv(options_.stepd_path.c_str(), argv.data());
-    _exit(127);
+    posix_spawn_file_actions_adddup2(&actions, handed, 3);
   }
+  posix_spawn_file_actions_addclosefrom_np(&actions, pass_fd >= 0 ? 4 : 3);
+  pid_t pid = -1;
+  const int err = posix_spawn(&pid, options_.stepd_path.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (handed >= 0) close(handed);
+  if (err != 0) return Status::Internal("cannot start " + options_.stepd_path + ": " + std::strerror(err));
   return pid;
 }
 

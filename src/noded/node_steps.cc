@@ -60,7 +60,7 @@ Result<uint16_t> NodeDaemon::LaunchStep(const v1::LaunchStepRequest& launch) {
   if (mkdir(dir.c_str(), 0700) != 0) return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
   std::string bytes;
   launch.SerializeToString(&bytes);
-  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/launch.pb", bytes, 0600));
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/launch.pb", bytes, 0600, Survives::kProcessCrash));
 
   // The listening socket is made here so that the port is known at once; stepd inherits it.
   asio::error_code ec;

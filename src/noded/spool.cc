@@ -92,7 +92,8 @@ Result<JobResult> DecodeResult(const std::string& text) {
   return r;
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode,
+                       Survives survives) {
   const std::string tmp = path + ".tmp";
   // A temporary file left by a writer that was killed must not lend its mode to this one.
   unlink(tmp.c_str());
@@ -109,7 +110,7 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, unsi
     }
     done += static_cast<size_t>(n);
   }
-  if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+  if (fchmod(fd, mode) != 0 || (survives == Survives::kHostCrash && fsync(fd) != 0) || close(fd) != 0) {
     return Status::IoError("cannot flush " + tmp + ": " + std::strerror(errno));
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {

@@ -38,9 +38,18 @@ struct JobResult {
 std::string EncodeResult(const JobResult& result);
 Result<JobResult> DecodeResult(const std::string& text);
 
+// How far a spool file must survive. A file written and renamed is whole and visible to every
+// process at once, whoever is killed afterwards (noded, stepd: SIGKILL loses nothing in the
+// page cache); only a crash of the host itself can lose it. kHostCrash adds an fsync before
+// the rename for what must outlive the host: the job's outcome (`result`). Everything else in a
+// job's directory describes processes that a host crash kills anyway, and an fsync per file
+// cost the node daemon 5-40 ms per launch (bench/README.md).
+enum class Survives { kProcessCrash, kHostCrash };
+
 // Writes via a temporary file and rename, so a reader sees the old or the new content, never
 // a torn one, even if the writer is killed.
-Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode);
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode,
+                       Survives survives = Survives::kHostCrash);
 Result<std::string> ReadWholeFile(const std::string& path);
 // Removes a directory tree; missing is fine.
 void RemoveTree(const std::string& path);

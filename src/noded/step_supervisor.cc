@@ -414,7 +414,7 @@ class StepSupervisor {
       }
       tasks_.push_back(std::move(t));
     }
-    (void)WriteFileAtomic(opt_.dir + "/tasks.pid", pids, 0600);
+    (void)WriteFileAtomic(opt_.dir + "/tasks.pid", pids, 0600, Survives::kProcessCrash);
     for (size_t i = 0; i < tasks_.size(); ++i) {
       if (tasks_[i].out) ReadOutput(i, true);
       if (tasks_[i].err) ReadOutput(i, false);
@@ -790,7 +790,7 @@ int RunStepMode(int argc, char** argv) {
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   signal(SIGPIPE, SIG_IGN);
-  (void)WriteFileAtomic(opt.dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600);
+  (void)WriteFileAtomic(opt.dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600, Survives::kProcessCrash);
   auto fail = [&](const std::string& why) {
     std::cerr << "drover-stepd: " << why << std::endl;
     JobResult r;

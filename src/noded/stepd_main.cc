@@ -116,10 +116,23 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   ChildFail("cannot execute the batch script");
 }
 
+// True when no process of the job is left: stepd has no child (as a subreaper it inherits every
+// orphaned descendant, so no child means no descendant at all) and the cgroup is empty. Reaps
+// what has exited. This is what a job that simply ended looks like, and it spares the scan of
+// every process in /proc and the freezer round trip that TerminateAll would make.
+bool NothingLeft(const JobConfinement& confinement) {
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  siginfo_t info{};
+  const bool no_child = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD;
+  return no_child && confinement.Empty();
+}
+
 // Sends SIGTERM to the job, waits up to kill_wait for it to go, then SIGKILLs whatever is left
 // until nothing is: cancel and timeout must never leave a process behind. The job's processes
 // are stepd's descendants (subreaper) and, with cgroups, the cgroup's members.
 void TerminateAll(pid_t task, int kill_wait_s, JobConfinement& confinement) {
+  if (NothingLeft(confinement)) return;
   kill(-task, SIGTERM);
   drover::noded::SignalDescendants(getpid(), SIGTERM);
   confinement.Signal(SIGTERM);
@@ -149,7 +162,8 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGHUP}) sigaddset(&mask, sig);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
 
-  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600);
+  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600,
+                                         drover::noded::Survives::kProcessCrash);
   const auto record = [&](const JobResult& r) {
     auto s = drover::noded::WriteFileAtomic(opt.job_dir + "/result", drover::noded::EncodeResult(r), 0600);
     if (!s.ok()) std::cerr << "drover-stepd: " << s.message() << std::endl;
@@ -180,7 +194,8 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   }
   (void)!write(go[1], "g", 1);
   close(go[1]);
-  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/task.pid", std::to_string(task) + "\n", 0600);
+  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/task.pid", std::to_string(task) + "\n", 0600,
+                                         drover::noded::Survives::kProcessCrash);
 
   const auto start = std::chrono::steady_clock::now();
   const bool limited = launch.time_limit_minutes() != 0;

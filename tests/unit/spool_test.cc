@@ -159,6 +159,16 @@ TEST_F(SpoolFilesTest, OverwriteReplacesContentWithoutLeftovers) {
   EXPECT_FALSE(Exists(Path("result.tmp")));
 }
 
+// Without the fsync (files a host crash makes moot) the write is the same: whole, with its
+// mode, replacing the old content, no temporary file left.
+TEST_F(SpoolFilesTest, ProcessCrashSafeWriteIsWholeAndAtomic) {
+  ASSERT_TRUE(WriteFileAtomic(Path("task.pid"), "1\n", 0600, Survives::kProcessCrash).ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("task.pid"), "42\n", 0500, Survives::kProcessCrash).ok());
+  EXPECT_EQ(*ReadWholeFile(Path("task.pid")), "42\n");
+  EXPECT_EQ(ModeOf("task.pid"), 0500u);
+  EXPECT_FALSE(Exists(Path("task.pid.tmp")));
+}
+
 // An empty file can be written and read.
 TEST_F(SpoolFilesTest, EmptyContent) {
   ASSERT_TRUE(WriteFileAtomic(Path("empty"), "", 0600).ok());
