@@ -127,11 +127,18 @@ Status NodeDaemon::Start() {
   register_timer_ = std::make_unique<asio::steady_timer>(io_);
   poll_timer_ = std::make_unique<asio::steady_timer>(io_);
   ResolveCgroupParent();
-  cgroups_ = MakeCgroupManager(StepdOptions::FromConfig(config_, options_.node_name, spool_));
+  StepdOptions stepd = StepdOptions::FromConfig(config_, options_.node_name, spool_);
+  if (stepd.cgroups && geteuid() == 0) {
+    // Found once here and handed to every stepd (StepdOptions::cgroup_v1).
+    const CgroupMounts mounts = DiscoverCgroupMounts(config_.cgroup_root);
+    if (mounts.version == 1) stepd.cgroup_v1 = mounts.v1;
+  }
+  cgroups_ = MakeCgroupManager(stepd);
   CgroupSupport support = cgroups_ ? cgroups_->Support() : CgroupSupport{0, {}, {}, "disabled in the configuration"};
   if (support.version != 0) {
     if (Status s = cgroups_->Init(); !s.ok()) support = CgroupSupport{0, {}, {}, s.message()};
   }
+  stepd_cgroup_v1_ = support.version == 1 ? stepd.cgroup_v1 : std::map<std::string, std::string>{};
   cgroups_text_ = support.Describe();
   if (support.version == 0) {
     spdlog::warn("cgroups: {}: jobs are not confined to their cores or memory, and OOM is not detected", cgroups_text_);
@@ -415,6 +422,7 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
   StepdOptions stepd = StepdOptions::FromConfig(config_, options_.node_name, spool_);
   stepd.job_dir = dir;
   stepd.cgroups = cgroups_ != nullptr;  // what noded found at start and told the controller
+  stepd.cgroup_v1 = stepd_cgroup_v1_;
   auto pid = SpawnStepd(dir, stepd.ToArgs(), -1);
   if (!pid.ok()) return pid.status();
   jobs_[id] = RunningJob{*pid, true};

@@ -124,6 +124,7 @@ class NodeDaemon {
   std::map<uint64_t, RunningJob> jobs_;
   std::unique_ptr<CgroupManager> cgroups_;  // null: none usable
   std::string cgroups_text_;                // reported at registration
+  std::map<std::string, std::string> stepd_cgroup_v1_;  // StepdOptions::cgroup_v1
   std::map<StepKey, RunningJob> steps_;
   struct StepReport {
     v1::StepFinishedRequest report;

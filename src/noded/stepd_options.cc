@@ -26,6 +26,7 @@ std::vector<std::string> StepdOptions::ToArgs() const {
   std::vector<std::string> a{"--node", node, "--spool", spool, "--kill-wait", std::to_string(kill_wait_s)};
   if (!cgroups) a.push_back("--no-cgroups");
   if (!cgroup_root.empty()) a.insert(a.end(), {"--cgroup-root", cgroup_root});
+  for (const auto& [controller, mount] : cgroup_v1) a.insert(a.end(), {"--cgroup-v1", controller + "=" + mount});
   a.insert(a.end(), {"--cgroup-parent", cgroup_parent});
   if (pids_limit) a.insert(a.end(), {"--pids-limit", std::to_string(pids_limit)});
   if (!prolog.empty()) a.insert(a.end(), {"--prolog", prolog});
@@ -61,6 +62,13 @@ Result<StepdOptions> ParseStepdArgs(const std::vector<std::string>& args) {
                          : a == "--prolog" ? o.prolog
                                            : o.epilog;
       out = args[++i];
+    } else if (has_value && a == "--cgroup-v1") {
+      const std::string& value = args[++i];
+      const auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+        return Status::InvalidArgument("--cgroup-v1: expected CONTROLLER=MOUNT, got " + value);
+      }
+      o.cgroup_v1[value.substr(0, eq)] = value.substr(eq + 1);
     } else if (has_value && (a == "--kill-wait" || a == "--pids-limit" || a == "--prolog-timeout")) {
       if (!number(args[++i], n)) return Status::InvalidArgument(a + ": expected a number, got " + args[i]);
       if (a == "--kill-wait") o.kill_wait_s = static_cast<uint32_t>(n);
@@ -84,6 +92,12 @@ std::unique_ptr<CgroupManager> MakeCgroupManager(const StepdOptions& options) {
     CgroupMounts none;
     none.note = "not running as root";
     return std::make_unique<CgroupFs>(none, options.cgroup_parent, options.node);
+  }
+  if (!options.cgroup_v1.empty()) {
+    CgroupMounts known;
+    known.version = 1;
+    known.v1 = options.cgroup_v1;
+    return std::make_unique<CgroupFs>(known, options.cgroup_parent, options.node);
   }
   return std::make_unique<CgroupFs>(DiscoverCgroupMounts(options.cgroup_root), options.cgroup_parent, options.node);
 }

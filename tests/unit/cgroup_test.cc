@@ -368,6 +368,7 @@ TEST(StepdOptionsTest, ArgumentsRoundTrip) {
   o.cgroups = false;
   o.cgroup_root = "/cg";
   o.cgroup_parent = "drover/x";
+  o.cgroup_v1 = {{"cpuset", "/sys/fs/cgroup/cpuset"}, {"memory", "/cg/mem ory"}};
   o.pids_limit = 99;
   o.prolog = "/p.sh";
   o.epilog = "/e.sh";
@@ -375,6 +376,8 @@ TEST(StepdOptionsTest, ArgumentsRoundTrip) {
   auto back = ParseStepdArgs(o.ToArgs());
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->ToArgs(), o.ToArgs());
+  EXPECT_EQ(back->cgroup_v1, o.cgroup_v1);
+  EXPECT_FALSE(ParseStepdArgs({"--node", "n", "--spool", "s", "--cgroup-v1", "cpuset", "/j"}).ok());
   EXPECT_FALSE(ParseStepdArgs({"--node", "n", "--spool", "s"}).ok());
   EXPECT_FALSE(ParseStepdArgs({"--node", "n", "--spool", "s", "--kill-wait", "x", "/j"}).ok());
 }
