@@ -492,7 +492,9 @@ Status Controller::JobFinished(const v1::JobFinishedRequest& request) {
     auto state = FromProto(request.state());
     const JobState final_state = state.value_or(JobState::kFailed);
     std::string reason = request.reason();
-    if (final_state == JobState::kFailed && request.exit_code() != 0) reason = "NonZeroExitCode";
+    // Slurm's word for a script that failed; the node names a cause only when the script
+    // never ran (its output file could not be opened, the user could not be assumed).
+    if (final_state == JobState::kFailed && request.exit_code() != 0 && reason.empty()) reason = "NonZeroExitCode";
     FinishJob(job, final_state, reason.empty() ? "None" : reason);
   }
   ReleaseResources(job);

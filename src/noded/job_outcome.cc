@@ -32,7 +32,6 @@ JobResult DecideOutcome(EndCause cause, int wait_status, const CgroupUsage& usag
   if (WIFEXITED(wait_status)) {
     const int code = WEXITSTATUS(wait_status);
     r = Make(code == 0 ? JobState::kCompleted : JobState::kFailed, code, 0, "");
-    if (code == 127) r.reason = "the batch script could not be started (see its error file)";
   } else if (WIFSIGNALED(wait_status)) {
     r = Make(JobState::kFailed, 0, WTERMSIG(wait_status), "killed by signal");
   }

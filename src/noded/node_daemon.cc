@@ -580,8 +580,8 @@ void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
     report.set_reason(fallback_reason.empty() ? result.status().message() : fallback_reason);
     RemoveOrphanCgroups();  // stepd died without cleaning up
   }
-  spdlog::info("job {} ended: {} exit {} signal {}", job_id, v1::JobState_Name(report.state()),
-               report.exit_code(), report.exit_signal());
+  spdlog::info("job {} ended: {} exit {} signal {}{}", job_id, v1::JobState_Name(report.state()),
+               report.exit_code(), report.exit_signal(), report.reason().empty() ? "" : " (" + report.reason() + ")");
   unreported_[job_id] = Unreported{report, next_seq_++};
   SendFinished(job_id);
 }

@@ -36,10 +36,23 @@ using drover::noded::JobConfinement;
 using drover::noded::JobResult;
 using Options = drover::noded::StepdOptions;
 
+// The child's end of a close-on-exec pipe: what stops the script from starting reaches stepd
+// and becomes the job's reason, since the job's error file may be the very thing that failed.
+int g_setup_error_fd = -1;
+
 [[noreturn]] void ChildFail(const std::string& what) {
-  const std::string msg = "drover-stepd: " + what + ": " + std::strerror(errno) + "\n";
+  const std::string why = what + ": " + std::strerror(errno);
+  const std::string msg = "drover-stepd: " + why + "\n";
   (void)!write(STDERR_FILENO, msg.data(), msg.size());
+  if (g_setup_error_fd >= 0) (void)!write(g_setup_error_fd, why.data(), why.size());
   _exit(127);
+}
+
+// Non-blocking: the pipe holds the child's message (or nothing) by the time the task ended.
+std::string ReadSetupError(int fd) {
+  char buf[1024];
+  const ssize_t n = read(fd, buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 std::string OutputPath(const std::string& pattern, const std::string& work_dir,
@@ -89,11 +102,11 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   int in = open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, STDIN_FILENO) < 0) ChildFail("open /dev/null");
   int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0) ChildFail("open " + out_path);
+  if (out < 0) ChildFail("cannot open the job's output file " + out_path);
   int err = out;
   if (err_path != out_path) {
     err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (err < 0) ChildFail("open " + err_path);
+    if (err < 0) ChildFail("cannot open the job's error file " + err_path);
   }
   dup2(out, STDOUT_FILENO);
   dup2(err, STDERR_FILENO);
@@ -172,7 +185,8 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   JobConfinement confinement(opt, launch, drover::noded::MakeCgroupManager(opt));
   if (auto failed = confinement.Prepare()) return record(*failed);
   int go[2];
-  if (pipe2(go, O_CLOEXEC) != 0) {
+  int setup_error[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(setup_error, O_CLOEXEC | O_NONBLOCK) != 0) {
     confinement.RemoveCgroup();
     return record(drover::noded::NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
   }
@@ -183,9 +197,12 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   }
   if (task == 0) {
     close(go[1]);
+    close(setup_error[0]);
+    g_setup_error_fd = setup_error[1];
     RunScript(opt, launch, go[0]);
   }
   close(go[0]);
+  close(setup_error[1]);
   if (auto s = confinement.Adopt(task); !s.ok()) {
     close(go[1]);  // the task reads EOF and exits before running anything
     waitpid(task, nullptr, 0);
@@ -229,7 +246,12 @@ int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
   }
   // The script is over; anything it left running goes with it, as in Slurm.
   if (cause == EndCause::kExited) TerminateAll(task, 0, confinement);
-  return record(confinement.Finish(cause, status));
+  JobResult result = confinement.Finish(cause, status);
+  if (std::string why = ReadSetupError(setup_error[0]); !why.empty() && cause == EndCause::kExited) {
+    result.reason = why;
+  }
+  close(setup_error[0]);
+  return record(result);
 }
 
 }  // namespace

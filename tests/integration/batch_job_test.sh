@@ -49,3 +49,11 @@ grep -q "^nnodes=1 submit_dir=$work cpus=1$" "$f" || fail "unexpected output: $(
 grep -q "^drover=$id cwd=$work user=$owner$" "$f" || fail "unexpected output: $(cat "$f")"
 grep -q "^args=one two$" "$f" || fail "script arguments lost: $(cat "$f")"
 pass "output file content and owner ($owner)"
+
+# A job whose output file cannot be opened fails, and says why (its error file is no help).
+bad=$(sbatch --parsable -o /nonexistent-dir/out.txt --wrap true)
+wait_until 30 job_done "$bad"
+[ "$(job_state "$bad")" = FAILED ] || fail "job with an unopenable output ended $(job_state "$bad")"
+reason=$(squeue -h -t all -j "$bad" -o %r)
+[[ "$reason" == *"cannot open the job's output file /nonexistent-dir/out.txt"* ]] || fail "its reason is '$reason'"
+pass "a job whose output cannot be opened fails with the reason: $reason"
