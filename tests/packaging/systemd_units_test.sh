@@ -24,8 +24,8 @@ mkdir -p "$ROOT/lib/systemd/system"
 cp -a /lib/systemd/system/. "$ROOT/lib/systemd/system/"
 DESTDIR=$ROOT cmake --install "$BUILD" --prefix /usr >"$TMP/install.log" 2>&1 ||
   { cat "$TMP/install.log" >&2; fail "cmake --install"; }
-# ExecReload runs /bin/kill; the root only needs something executable there.
-mkdir -p "$ROOT/bin" && cp /bin/kill "$ROOT/bin/kill"
+# ExecReload runs /bin/sh; the root only needs something executable there.
+mkdir -p "$ROOT/bin" && cp -L /bin/sh "$ROOT/bin/sh"
 
 UNITS=$ROOT/lib/systemd/system
 for u in drover-ctld drover-noded; do
@@ -53,7 +53,7 @@ for u in drover-ctld drover-noded; do
   has $u "Type=notify"
   has $u "WatchdogSec=60s"
   has $u "Restart=on-failure"
-  has $u 'ExecReload=/bin/kill -HUP $MAINPID'
+  has $u "ExecReload=/bin/sh -c 'kill -HUP \$\$MAINPID'"
 done
 has drover-noded "KillMode=process"  # jobs survive a noded restart
 has drover-noded "Delegate=yes"
