@@ -7,7 +7,7 @@
 # in with dpkg -i inside a chroot, so dpkg checks their Depends and runs their maintainer
 # scripts (groupadd, useradd, install -d) for real, against a system that has never seen drover.
 # The base is cached: on a new machine the first run pays a few minutes for debootstrap. Not exercised: systemd (nothing runs in the chroot; the units
-# are checked by systemd_units_test.sh) and upgrades from an older release (there is none).
+# are checked by systemd_units_test.sh, and run under a booted systemd by systemd_boot_test.sh) and upgrades from an older release (there is none).
 set -euo pipefail
 SRC=${1:?usage: $0 SOURCE_DIR BUILD_DIR}
 BUILD=${2:?usage: $0 SOURCE_DIR BUILD_DIR}
