@@ -26,6 +26,7 @@
 #include "common/topology.h"
 #include "drover/v1/drover.pb.h"
 #include "noded/cgroup_manager.h"
+#include "noded/stepd_options.h"
 
 
 namespace drover::noded {
@@ -77,6 +78,10 @@ class NodeDaemon {
   // Starts drover-stepd with `args` in a session of its own, logging to dir/stepd.log;
   // `pass_fd` >= 0 is handed over as its fd 3.
   Result<pid_t> SpawnStepd(const std::string& dir, std::vector<std::string> args, int pass_fd);
+  // Runs SuperviseBatchJob (batch_supervisor.h) in a fork of this process, in a session of its
+  // own, logging to dir/stepd.log.
+  Result<pid_t> ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd,
+                                    const v1::LaunchJobRequest& launch);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   Status SignalJob(uint64_t job_id, int32_t signal);
   void RecoverJobs();

@@ -1,260 +1,16 @@
-// drover-stepd: supervises one job's batch script on a node.
-//
-// noded starts it with the job directory (spool.h). It runs the script as the job's user,
-// enforces the time limit, turns SIGTERM (cancel) into the end of every process the job
-// started, and leaves the outcome in <jobdir>/result. It does not depend on noded staying
-// alive: noded may restart and find the result (or the still-running stepd) in the spool.
-#include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
-#include <cstring>
+// drover-stepd: the supervisor of one job step and node (--step, srun; step_supervisor.h), and
+// of one batch job when started by hand with a job directory (spool.h). drover-noded runs the
+// batch supervisor in a fork of itself instead (batch_supervisor.h): the same code, without an
+// exec and the loading of this binary's libraries for every job.
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "common/filename_pattern.h"
 #include "drover/v1/drover.pb.h"
-#include "noded/batch_env.h"
-#include "noded/job_confinement.h"
-#include "noded/process_tree.h"
+#include "noded/batch_supervisor.h"
 #include "noded/spool.h"
 #include "noded/stepd_options.h"
 #include "noded/step_supervisor.h"
-
-namespace {
-
-using drover::JobState;
-using drover::noded::EndCause;
-using drover::noded::JobConfinement;
-using drover::noded::JobResult;
-using Options = drover::noded::StepdOptions;
-
-// The child's end of a close-on-exec pipe: what stops the script from starting reaches stepd
-// and becomes the job's reason, since the job's error file may be the very thing that failed.
-int g_setup_error_fd = -1;
-
-[[noreturn]] void ChildFail(const std::string& what) {
-  const std::string why = what + ": " + std::strerror(errno);
-  const std::string msg = "drover-stepd: " + why + "\n";
-  (void)!write(STDERR_FILENO, msg.data(), msg.size());
-  if (g_setup_error_fd >= 0) (void)!write(g_setup_error_fd, why.data(), why.size());
-  _exit(127);
-}
-
-// Non-blocking: the pipe holds the child's message (or nothing) by the time the task ended.
-std::string ReadSetupError(int fd) {
-  char buf[1024];
-  const ssize_t n = read(fd, buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-std::string OutputPath(const std::string& pattern, const std::string& work_dir,
-                       const drover::FilenameContext& ctx) {
-  std::string path = drover::ExpandFilenamePattern(pattern, ctx);
-  if (!path.empty() && path[0] != '/') path = work_dir + "/" + path;
-  return path;
-}
-
-// Runs in the forked child: waits until stepd has put it in the job's cgroup (a byte on
-// `go`; EOF means stepd gave up), becomes the user, sets up I/O, executes the script.
-[[noreturn]] void RunScript(const Options& opt, const drover::v1::LaunchJobRequest& launch, int go) {
-  char byte = 0;
-  if (read(go, &byte, 1) != 1) _exit(127);
-  close(go);
-  setsid();
-  sigset_t all;
-  sigemptyset(&all);
-  sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP}) signal(sig, SIG_DFL);
-
-  if (geteuid() == 0 && launch.uid() != 0) {
-    std::vector<gid_t> groups(launch.groups().begin(), launch.groups().end());
-    if (setgroups(groups.size(), groups.data()) != 0) ChildFail("setgroups");
-    if (setgid(launch.gid()) != 0) ChildFail("setgid");
-    if (setuid(launch.uid()) != 0) ChildFail("setuid");
-  }
-  umask(022);
-
-  const auto& spec = launch.spec();
-  std::string work_dir = spec.work_dir();
-  if (chdir(work_dir.c_str()) != 0) {
-    work_dir = "/tmp";
-    if (chdir(work_dir.c_str()) != 0) ChildFail("chdir /tmp");
-  }
-  drover::FilenameContext ctx;
-  ctx.job_id = launch.job_id();
-  ctx.step = "batch";
-  ctx.node_name = opt.node;
-  ctx.user = launch.user();
-  ctx.job_name = spec.name();
-  const std::string out_pattern = spec.stdout_pattern().empty() ? "slurm-%j.out" : spec.stdout_pattern();
-  const std::string err_pattern = spec.stderr_pattern().empty() ? out_pattern : spec.stderr_pattern();
-  const std::string out_path = OutputPath(out_pattern, work_dir, ctx);
-  const std::string err_path = OutputPath(err_pattern, work_dir, ctx);
-
-  int in = open("/dev/null", O_RDONLY);
-  if (in < 0 || dup2(in, STDIN_FILENO) < 0) ChildFail("open /dev/null");
-  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0) ChildFail("cannot open the job's output file " + out_path);
-  int err = out;
-  if (err_path != out_path) {
-    err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (err < 0) ChildFail("cannot open the job's error file " + err_path);
-  }
-  dup2(out, STDOUT_FILENO);
-  dup2(err, STDERR_FILENO);
-  if (chdir(spec.work_dir().c_str()) != 0) {
-    std::cerr << "drover-stepd: could not chdir to " << spec.work_dir() << ": "
-              << std::strerror(errno) << "; running in /tmp instead" << std::endl;
-  }
-
-  const std::string script = drover::noded::ScriptPath(opt.spool, launch.job_id());
-  std::vector<std::string> args{script};
-  for (const auto& a : spec.script_args()) args.push_back(a);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto env_strings = drover::noded::ToEnvp(drover::noded::BuildBatchEnvironment(launch, opt.node));
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  execve(script.c_str(), argv.data(), envp.data());
-  ChildFail("cannot execute the batch script");
-}
-
-// True when no process of the job is left: stepd has no child (as a subreaper it inherits every
-// orphaned descendant, so no child means no descendant at all) and the cgroup is empty. Reaps
-// what has exited. This is what a job that simply ended looks like, and it spares the scan of
-// every process in /proc and the freezer round trip that TerminateAll would make.
-bool NothingLeft(const JobConfinement& confinement) {
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
-  siginfo_t info{};
-  const bool no_child = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD;
-  return no_child && confinement.Empty();
-}
-
-// Sends SIGTERM to the job, waits up to kill_wait for it to go, then SIGKILLs whatever is left
-// until nothing is: cancel and timeout must never leave a process behind. The job's processes
-// are stepd's descendants (subreaper) and, with cgroups, the cgroup's members.
-void TerminateAll(pid_t task, int kill_wait_s, JobConfinement& confinement) {
-  if (NothingLeft(confinement)) return;
-  kill(-task, SIGTERM);
-  drover::noded::SignalDescendants(getpid(), SIGTERM);
-  confinement.Signal(SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kill_wait_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    if (drover::noded::Descendants(getpid()).empty() && confinement.Empty()) return;
-    usleep(50'000);
-  }
-  confinement.KillAll();
-  for (int round = 0; round < 100; ++round) {
-    kill(-task, SIGKILL);
-    if (drover::noded::SignalDescendants(getpid(), SIGKILL) + confinement.Signal(SIGKILL) == 0) break;
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    usleep(10'000);
-  }
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
-}
-
-int Supervise(const Options& opt, const drover::v1::LaunchJobRequest& launch) {
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGHUP}) sigaddset(&mask, sig);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-
-  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/stepd.pid", std::to_string(getpid()) + "\n", 0600,
-                                         drover::noded::Survives::kProcessCrash);
-  const auto record = [&](const JobResult& r) {
-    auto s = drover::noded::WriteFileAtomic(opt.job_dir + "/result", drover::noded::EncodeResult(r), 0600);
-    if (!s.ok()) std::cerr << "drover-stepd: " << s.message() << std::endl;
-    return s.ok() ? 0 : 1;
-  };
-  JobConfinement confinement(opt, launch, drover::noded::MakeCgroupManager(opt));
-  if (auto failed = confinement.Prepare()) return record(*failed);
-  int go[2];
-  int setup_error[2];
-  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(setup_error, O_CLOEXEC | O_NONBLOCK) != 0) {
-    confinement.RemoveCgroup();
-    return record(drover::noded::NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
-  }
-  const pid_t task = fork();
-  if (task < 0) {
-    confinement.RemoveCgroup();
-    return record(drover::noded::NodeFailureResult(std::string("fork failed: ") + std::strerror(errno)));
-  }
-  if (task == 0) {
-    close(go[1]);
-    close(setup_error[0]);
-    g_setup_error_fd = setup_error[1];
-    RunScript(opt, launch, go[0]);
-  }
-  close(go[0]);
-  close(setup_error[1]);
-  if (auto s = confinement.Adopt(task); !s.ok()) {
-    close(go[1]);  // the task reads EOF and exits before running anything
-    waitpid(task, nullptr, 0);
-    confinement.RemoveCgroup();
-    return record(drover::noded::NodeFailureResult("cannot put the job in its cgroup on " + opt.node + ": " + s.message()));
-  }
-  (void)!write(go[1], "g", 1);
-  close(go[1]);
-  (void)drover::noded::WriteFileAtomic(opt.job_dir + "/task.pid", std::to_string(task) + "\n", 0600,
-                                         drover::noded::Survives::kProcessCrash);
-
-  const auto start = std::chrono::steady_clock::now();
-  const bool limited = launch.time_limit_minutes() != 0;
-  const auto deadline = start + std::chrono::minutes(launch.time_limit_minutes());
-  EndCause cause = EndCause::kExited;
-  int status = 0;
-  for (;;) {
-    timespec tick{0, 200'000'000};
-    siginfo_t info;
-    const int sig = sigtimedwait(&mask, &info, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
-      cause = EndCause::kCancelled;
-      TerminateAll(task, static_cast<int>(opt.kill_wait_s), confinement);
-      break;
-    }
-    if (limited && std::chrono::steady_clock::now() >= deadline) {
-      cause = EndCause::kTimeout;
-      TerminateAll(task, static_cast<int>(opt.kill_wait_s), confinement);
-      break;
-    }
-    pid_t p;
-    bool done = false;
-    int st = 0;
-    while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-      if (p == task) {  // orphans reaped in the same pass must not overwrite its status
-        done = true;
-        status = st;
-      }
-    }
-    if (done) break;
-  }
-  // The script is over; anything it left running goes with it, as in Slurm.
-  if (cause == EndCause::kExited) TerminateAll(task, 0, confinement);
-  JobResult result = confinement.Finish(cause, status);
-  if (std::string why = ReadSetupError(setup_error[0]); !why.empty() && cause == EndCause::kExited) {
-    result.reason = why;
-  }
-  close(setup_error[0]);
-  return record(result);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // One stepd per job step and node (srun); see step_supervisor.h.
@@ -266,12 +22,12 @@ int main(int argc, char** argv) {
                  "  (started by drover-noded; not meant to be run by hand)\n";
     return 2;
   }
-  const Options& opt = *parsed;
+  const drover::noded::StepdOptions& opt = *parsed;
   auto data = drover::noded::ReadWholeFile(opt.job_dir + "/launch.pb");
   drover::v1::LaunchJobRequest launch;
   if (!data.ok() || !launch.ParseFromString(*data)) {
     std::cerr << "drover-stepd: cannot read " << opt.job_dir << "/launch.pb\n";
     return 1;
   }
-  return Supervise(opt, launch);
+  return drover::noded::SuperviseBatchJob(opt, launch);
 }
