@@ -120,6 +120,35 @@ sched::PendingJob ToPending(const JobRecord& job) {
   return p;
 }
 
+// Everything of a submission that sched::CheckFeasible weighs (ToPending's fields but the id,
+// times, nice, hold and dependency), each field length-prefixed so that no two requests share a
+// key.
+std::string FeasibilityKey(const JobRecord& job) {
+  std::string key;
+  const auto add = [&key](const std::string& text) {
+    key += std::to_string(text.size());
+    key += ':';
+    key += text;
+  };
+  const auto& spec = job.spec;
+  add(job.partition);
+  add(job.owner.user);
+  key += std::to_string(job.owner.uid) + ";" + std::to_string(job.owner.group_names.size()) + ";";
+  for (const auto& g : job.owner.group_names) add(g);
+  for (uint64_t v : {uint64_t{spec.min_nodes()}, uint64_t{spec.max_nodes()}, uint64_t{spec.ntasks()},
+                     uint64_t{spec.cpus_per_task()}, uint64_t{spec.ntasks_per_node()}, spec.mem_per_node_mb(),
+                     spec.mem_per_cpu_mb(), uint64_t{spec.exclusive()}, uint64_t{job.time_limit_minutes}}) {
+    key += std::to_string(v);
+    key += ',';
+  }
+  add(spec.cpu_kind());
+  for (const auto* list : {&spec.nodelist(), &spec.exclude(), &spec.constraint()}) {
+    key += std::to_string(list->size()) + ";";
+    for (const auto& item : *list) add(item);
+  }
+  return key;
+}
+
 uint32_t RequestedCpus(const v1::JobSpec& spec) {
   const uint32_t nodes = std::max<uint32_t>(spec.min_nodes(), 1);
   const uint32_t tasks = spec.ntasks() ? spec.ntasks()
@@ -219,7 +248,7 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
     job.array_job_id = job.id;
     if (job.spec.stdout_pattern().empty()) job.spec.set_stdout_pattern("slurm-%A_%a.out");
   }
-  DROVER_RETURN_IF_ERROR(sched::CheckFeasible(ToPending(job), BuildSnapshot(true), SchedOptions()));
+  DROVER_RETURN_IF_ERROR(CheckFeasible(job));
   ++next_job_id_;
   job.durable = false;
   const uint64_t id = job.id;
@@ -391,6 +420,7 @@ void Controller::CheckTopology(NodeRecord& node, const v1::RegisterNodeRequest& 
 }
 
 void Controller::ApplyTopologyPolicy(NodeRecord& node) {
+  feasible_.clear();  // the idle cluster that submissions are judged against may change
   const NodeConfig* entry = config_.FindNode(node.config.name);
   node.invalid = false;
   node.invalid_reason.clear();
@@ -564,6 +594,15 @@ void Controller::RevertStart(uint64_t job_id) {
   ReturnToPending(it->second, "StateNotSaved", Run::kSame);
 }
 
+Status Controller::CheckFeasible(const JobRecord& job) {
+  std::string key = FeasibilityKey(job);
+  if (auto it = feasible_.find(key); it != feasible_.end()) return it->second;
+  Status verdict = sched::CheckFeasible(ToPending(job), BuildSnapshot(true), SchedOptions());
+  if (feasible_.size() >= kMaxFeasibleVerdicts) feasible_.clear();
+  feasible_.emplace(std::move(key), verdict);
+  return verdict;
+}
+
 sched::Options Controller::SchedOptions() const {
   sched::Options o;
   o.default_mem_per_cpu_mb = config_.default_mem_per_cpu_mb;
@@ -578,8 +617,10 @@ sched::Options Controller::SchedOptions() const {
   return o;
 }
 
-sched::Snapshot Controller::BuildSnapshot(bool idle) const {
+sched::Snapshot Controller::BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer) const {
   sched::Snapshot snap;
+  buffer.clear();
+  snap.pending = std::move(buffer);
   snap.now = Now();
   snap.kinds = kinds_;
   for (const auto& entry : config_.nodes) {
@@ -622,7 +663,8 @@ sched::Snapshot Controller::BuildSnapshot(bool idle) const {
     snap.partitions.push_back(std::move(part));
   }
   if (idle) return snap;
-  // Sized once: growing a vector of 100,000 jobs copies and page-faults more than it fills.
+  // Sized once, in the previous pass's buffer: growing a vector of 100,000 jobs, or filling
+  // fresh pages, copies and page-faults more than it fills.
   snap.pending.reserve(jobs_.size());
   for (const auto& [id, job] : jobs_) {
     if (job.state == JobState::kPending && job.durable) {
@@ -693,7 +735,8 @@ Controller::PreparedPass Controller::PreparePass() {
 
   PreparedPass pass;
   pass.options = SchedOptions();
-  pass.snapshot = BuildSnapshot(false);
+  pass.snapshot = BuildSnapshot(false, std::move(spare_pending_));
+  spare_pending_ = {};
   sched::Snapshot& snap = pass.snapshot;
   if (snap.pending.empty()) return pass;
   // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
@@ -815,6 +858,11 @@ std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan 
     if (!job.spec.interactive()) launches.push_back({job.allocation.front().node, MakeLaunch(job)});
   }
   return launches;
+}
+
+void Controller::RecyclePass(PreparedPass& pass) {
+  pass.snapshot.pending.clear();
+  spare_pending_ = std::move(pass.snapshot.pending);
 }
 
 JobRecord& Controller::SplitElement(JobRecord& array, uint32_t task) {
@@ -1166,9 +1214,18 @@ const NodeRecord* Controller::FindNode(const std::string& name) const {
 
 void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   out->set_job_id(job.id);
-  *out->mutable_spec() = job.spec;
-  out->mutable_spec()->clear_script();
-  out->mutable_spec()->clear_environment();
+  // The spec without its script and environment, which can be most of its bytes (sbatch sends
+  // the whole environment): they are moved aside for the copy instead of copied and cleared.
+  // Every JobRecord lives in a non-const container, so the cast is sound; the spec is as before
+  // when this returns.
+  auto& spec = const_cast<v1::JobSpec&>(job.spec);
+  std::string script;
+  google::protobuf::RepeatedPtrField<v1::EnvVar> environment;
+  spec.mutable_script()->swap(script);
+  spec.mutable_environment()->Swap(&environment);
+  *out->mutable_spec() = spec;
+  spec.mutable_script()->swap(script);
+  spec.mutable_environment()->Swap(&environment);
   out->set_uid(job.owner.uid);
   out->set_gid(job.owner.gid);
   out->set_user(job.owner.user);
@@ -1205,7 +1262,8 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
 }
 
 void Controller::FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out) {
-  FillJobInfo(FromStored(job), out);
+  JobRecord record = FromStored(job);  // a named, non-const object (see the other overload)
+  FillJobInfo(record, out);
 }
 
 v1::StoredJob Controller::ToStored(const JobRecord& job) {

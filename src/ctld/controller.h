@@ -194,6 +194,8 @@ class Controller {
   // Started jobs become RUNNING and their launches are returned. Launch them only once the
   // batch that records the start is durable.
   std::vector<LaunchAction> ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale = nullptr);
+  // Keeps the storage of a pass that was applied for the next PreparePass (optional).
+  void RecyclePass(PreparedPass& pass);
   // The three parts in a row.
   std::vector<LaunchAction> Schedule();
   // The start of `job_id` could not be made durable: it goes back to pending.
@@ -282,7 +284,12 @@ class Controller {
   void MarkDirty(uint64_t id) { dirty_.insert(id); }
   static v1::StoredJob ToStored(const JobRecord& job);
   // The scheduler's view. `idle`: as if no job ran (for submission checks).
-  sched::Snapshot BuildSnapshot(bool idle) const;
+  // `buffer`: storage to reuse for the pending list (RecyclePass).
+  sched::Snapshot BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer = {}) const;
+  // sched::CheckFeasible against the idle cluster, its verdict kept per request (FeasibilityKey
+  // in controller.cc): the idle cluster changes only with a node's entry in effect
+  // (ApplyTopologyPolicy clears them), and building it per submission was a tenth of ingest.
+  Status CheckFeasible(const JobRecord& job);
   sched::Options SchedOptions() const;
   void Allocate(const std::vector<sched::Allocation>& nodes);
   // Whether the cores and memory of `nodes` are free and the nodes usable right now.
@@ -328,6 +335,9 @@ class Controller {
   uint64_t next_job_id_ = 1;
   std::map<uint64_t, JobRecord> jobs_;  // ordered by id = submission order
   std::map<std::string, NodeRecord> nodes_;
+  std::vector<sched::PendingJob> spare_pending_;  // RecyclePass
+  std::unordered_map<std::string, Status> feasible_;  // CheckFeasible's verdicts
+  static constexpr size_t kMaxFeasibleVerdicts = 4096;
   std::set<uint64_t> dirty_;
   std::set<std::string> dirty_nodes_;
   uint64_t stored_next_job_id_ = 0;
