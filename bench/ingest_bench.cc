@@ -7,9 +7,13 @@
 // answers in order, each answer carrying its request id) and fetches their W credentials over
 // one kept-open auth-socket connection; W = 1 is what one CLI process does per job.
 //
-//   drover_ingest_bench [--clients 8] [--jobs 2500] [--window 1] [--dir /tmp/...]
+// With --cli BIN_DIR it also times `squeue` processes over the queue and 50 `sbatch --hold`
+// processes in a row (process start included) against the same controller.
+//
+//   drover_ingest_bench [--clients 8] [--jobs 2500] [--window 1] [--dir /tmp/...] [--cli build/bin]
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -19,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -57,8 +62,16 @@ long RssKb() {
   return 0;
 }
 
-Config MakeConfig(const std::string& dir) {
-  const std::string text = "cluster: bench\ncontroller: {host: node3, address: 127.0.0.1, port: 1}\n"
+// CPU time of the whole process (clients, auth socket, controller, writer), in seconds: on a
+// shared machine the steadier figure than wall time.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::string ConfigText(const std::string& dir, uint16_t port) {
+  return "cluster: bench\ncontroller: {host: node3, address: 127.0.0.1, port: " + std::to_string(port) + "}\n"
                            "state_dir: " + dir + "/state\nspool_dir: " + dir + "/spool/%n\n"
                            "auth_socket: " + dir + "/auth.sock\nkey_file: " + dir + "/keys/cluster.key\n"
                            "tls: {ca: " + dir + "/keys/tls/ca.crt, cert: " + dir + "/keys/tls/%n.crt, key: " +
@@ -66,7 +79,10 @@ Config MakeConfig(const std::string& dir) {
                            "scheduling: {allow_root_jobs: true}\n"
                            "nodes:\n  - {names: \"node[1-2,4]\", cpus: 8, memory: 15G}\n"
                            "partitions:\n  - {name: batch, nodes: \"node[1-2,4]\", default: true}\n";
-  auto c = ParseConfig(text, dir + "/drover.yaml");
+}
+
+Config MakeConfig(const std::string& dir) {
+  auto c = ParseConfig(ConfigText(dir, 1), dir + "/drover.yaml");
   if (!c.ok()) {
     std::cerr << c.status().message() << "\n";
     std::exit(1);
@@ -145,11 +161,13 @@ int main(int argc, char** argv) {
   int jobs = 2500;
   int window = 1;
   std::string dir;
+  std::string cli;  // a bin directory with squeue and sbatch: also time them as processes
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--clients") clients = std::atoi(argv[i + 1]);
     else if (a == "--jobs") jobs = std::atoi(argv[i + 1]);
     else if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--cli") cli = argv[i + 1];
     else if (a == "--window") window = std::max(1, std::atoi(argv[i + 1]));
   }
   spdlog::set_level(spdlog::level::warn);  // a log line per job would be the benchmark
@@ -186,6 +204,7 @@ int main(int argc, char** argv) {
   std::atomic<int> failures{0};
   std::atomic<int64_t> cred_ns{0}, call_ns{0};
   const auto t0 = Steady::now();
+  const double cpu0 = CpuSeconds();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&] {
@@ -214,11 +233,14 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Steady::now() - t0).count();
+  const double cpu = CpuSeconds() - cpu0;
   const int total = clients * jobs;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const long rss_end = RssKb();
   printf("ingest: %d clients x %d jobs (window %d) = %d durable submissions in %.2f s: %.0f jobs/s (%d failed)\n",
          clients, jobs, window, total, secs, total / secs, failures.load());
+  printf("CPU (all threads: clients, auth socket, controller, store): %.2f s, %.0f us per job; "
+         "on 2 idle cores at most %.0f jobs/s\n", cpu, cpu * 1e6 / total, 2 * total / cpu);
   printf("per submission, as a client waits: credential %.0f us, submit until committed %.0f us\n",
          cred_ns.load() / 1e3 / total, call_ns.load() / 1e3 / total);
   printf("memory: controller process RSS %ld KiB -> %ld KiB: %.0f bytes per pending job\n", rss_start, rss_end,
@@ -242,6 +264,26 @@ int main(int argc, char** argv) {
     printf("squeue query: %d pending jobs (and %d priority rows) in %.0f ms, reply %zu bytes\n",
            reply->query_jobs_response().jobs_size(), reply->query_jobs_response().priorities_size(), ms,
            reply->ByteSizeLong());
+  }
+
+  if (!cli.empty()) {
+    // The CLI end to end, process start included, against this controller.
+    std::ofstream(dir + "/drover.yaml") << ConfigText(dir, port);
+    const std::string env = "DROVER_CONF=" + dir + "/drover.yaml ";
+    for (int round = 0; round < 3; ++round) {
+      const auto q0 = Steady::now();
+      const int rc = std::system((env + cli + "/squeue > /dev/null").c_str());
+      printf("squeue process over %d pending jobs: %.0f ms (exit %d)\n", total,
+             std::chrono::duration<double, std::milli>(Steady::now() - q0).count(), rc);
+    }
+    const int n = 50;
+    const auto s0 = Steady::now();
+    int failed = 0;
+    for (int j = 0; j < n; ++j) {
+      failed += std::system((env + cli + "/sbatch --hold --wrap true > /dev/null").c_str()) != 0;
+    }
+    const double s = std::chrono::duration<double>(Steady::now() - s0).count();
+    printf("sequential sbatch processes: %d in %.2f s: %.0f jobs/s (%d failed)\n", n, s, n / s, failed);
   }
 
   server.Stop();
