@@ -25,7 +25,9 @@ echo "id=$SLURM_JOB_ID name=$SLURM_JOB_NAME node=$SLURMD_NODENAME nodes=$SLURM_J
 echo "nnodes=$SLURM_NNODES submit_dir=$SLURM_SUBMIT_DIR cpus=$SLURM_CPUS_ON_NODE"
 echo "drover=$DROVER_JOB_ID cwd=$(pwd) user=$(id -un)"
 echo "args=$*"
-sleep 1
+# Runs until the test has seen it in squeue (a fixed sleep loses that race on a slow build);
+# bounded so that a failed test leaves nothing behind.
+for _ in $(seq 600); do [ -e release ] && break; sleep 0.1; done
 SCRIPT
 chmod 644 "$work/job.sh"
 out=$(cd "$work" && "${as_user[@]}" sbatch job.sh one two)
@@ -35,6 +37,7 @@ pass "sbatch printed 'Submitted batch job $id'"
 
 squeue -h -o '%i %u %j' | grep -q "^$id $owner itest$" || fail "squeue does not show job $id"
 pass "squeue shows the job"
+touch "$work/release"
 wait_until 30 job_done "$id"
 [ "$(job_state "$id")" = COMPLETED ] || fail "job ended $(job_state "$id")"
 squeue -h -o %i | grep -q "^$id$" && fail "squeue still shows finished job $id"

@@ -35,7 +35,7 @@ chown "$ua" "$work"
 cat > "$work/job.sh" <<'SCRIPT'
 #!/bin/sh
 echo "uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' '\n' | sort -n | tr '\n' ' ')"
-sleep 60
+sleep 600  # runs until the test cancels it, however slow the build (ASan)
 SCRIPT
 chmod 755 "$work/job.sh"
 id=$(cd "$work" && as "$ua" sbatch --parsable -J secretname job.sh --token=hunter2)
