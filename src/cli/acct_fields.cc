@@ -101,7 +101,7 @@ std::string Value(const v1::JobInfo& job, const std::string& field, const std::s
   if (field == "End") return job.end_time() ? Stamp(job.end_time()) : "Unknown";
   if (field == "Submit") return Stamp(job.submit_time());
   if (field == "NodeList") return node_list;
-  if (field == "NNodes" || field == "AllocNodes") return std::to_string(nodes ? nodes : job.spec().min_nodes());
+  if (field == "NNodes" || field == "AllocNodes") return std::to_string(nodes ? nodes : std::max<uint32_t>(job.spec().min_nodes(), 1));
   if (field == "ReqNodes") return std::to_string(job.spec().min_nodes() ? job.spec().min_nodes() : 1);
   if (field == "AllocCPUS" || field == "NCPUS") return std::to_string(started ? cpus : 0);
   if (field == "ReqCPUS") return std::to_string(job.cpus());

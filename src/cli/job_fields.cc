@@ -1,5 +1,6 @@
 #include "cli/job_fields.h"
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -71,7 +72,7 @@ std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
       return FormatDuration(left > 0 ? left : 0);
     }
     case 'D': {
-      const int n = job.allocation_size() ? job.allocation_size() : static_cast<int>(job.spec().min_nodes());
+      const int n = job.allocation_size() ? job.allocation_size() : static_cast<int>(std::max<uint32_t>(job.spec().min_nodes(), 1));
       return std::to_string(n ? n : 1);
     }
     case 'C': return std::to_string(job.cpus());

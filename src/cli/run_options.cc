@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cli/node_count.h"
 #include "cli/spec_text.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
@@ -29,22 +30,7 @@ const char* kSilentFlags[] = {"--overlap", "--exact", "--whole", "--multi-prog-i
                               "--immediate-ignored", "--mpi-ignored", "--join", "--no-allocate",
                               "--send-libs", "--spread-job", "--use-min-nodes", "--x11-ignored"};
 
-uint32_t ParseCount(const std::string& text) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit) || text.size() > 9) return 0;
-  return static_cast<uint32_t>(std::stoul(text));
-}
 
-Status ParseNodeRange(const std::string& text, uint32_t* min, uint32_t* max) {
-  const auto dash = text.find('-');
-  const uint32_t lo = ParseCount(text.substr(0, dash));
-  const uint32_t hi = dash == std::string::npos ? lo : ParseCount(text.substr(dash + 1));
-  if (lo == 0 || hi < lo) {
-    return Status::InvalidArgument("invalid node count '" + text + "': use N or MIN-MAX with N >= 1");
-  }
-  *min = lo;
-  *max = hi;
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -231,12 +217,6 @@ Result<v1::JobSpec> BuildAllocationSpec(const RunOptions& o, const std::string& 
   if (name.empty()) name = "interactive";
   spec.set_name(name);
   spec.set_work_dir(o.chdir.empty() ? cwd : (o.chdir[0] == '/' ? o.chdir : cwd + "/" + o.chdir));
-  uint32_t lo = 1, hi = 1;
-  if (!o.nodes.empty()) DROVER_RETURN_IF_ERROR(ParseNodeRange(o.nodes, &lo, &hi));
-  spec.set_min_nodes(lo);
-  spec.set_max_nodes(hi);
-  // -n without -N may spread over as many nodes as there are tasks, as in Slurm.
-  if (o.nodes.empty() && o.ntasks > 1) spec.set_max_nodes(o.ntasks);
   spec.set_ntasks(o.ntasks);
   spec.set_cpus_per_task(o.cpus_per_task);
   spec.set_ntasks_per_node(o.ntasks_per_node);
@@ -248,11 +228,7 @@ Result<v1::JobSpec> BuildAllocationSpec(const RunOptions& o, const std::string& 
   spec.set_submit_host(submit_host);
   DROVER_RETURN_IF_ERROR(ApplySpecText(
       {o.mem, o.mem_per_cpu, o.time, o.nodelist, o.exclude, o.constraint}, &spec));
-  // A --nodelist without -N asks for all of those nodes.
-  if (o.nodes.empty() && spec.nodelist_size() > 0) {
-    spec.set_min_nodes(static_cast<uint32_t>(spec.nodelist_size()));
-    spec.set_max_nodes(static_cast<uint32_t>(spec.nodelist_size()));
-  }
+  DROVER_RETURN_IF_ERROR(SetNodeRange(o.nodes, &spec));
   return spec;
 }
 

@@ -17,6 +17,7 @@
 #include "cli/directives.h"
 #include "cli/exit_codes.h"
 #include "cli/job_wait.h"
+#include "cli/node_count.h"
 #include "cli/spec_text.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
@@ -111,27 +112,6 @@ void WarnIgnored(const std::string& prog, const CLI::App& app) {
   }
 }
 
-Status ParseNodes(const std::string& text, v1::JobSpec* spec) {
-  const auto dash = text.find('-');
-  try {
-    size_t used = 0;
-    const std::string lo = text.substr(0, dash);
-    const unsigned long min = std::stoul(lo, &used);
-    if (used != lo.size() || min == 0) throw std::invalid_argument(text);
-    unsigned long max = min;
-    if (dash != std::string::npos) {
-      const std::string hi = text.substr(dash + 1);
-      max = std::stoul(hi, &used);
-      if (used != hi.size() || max < min) throw std::invalid_argument(text);
-    }
-    spec->set_min_nodes(static_cast<uint32_t>(min));
-    spec->set_max_nodes(static_cast<uint32_t>(max));
-  } catch (const std::exception&) {
-    return Status::InvalidArgument("invalid node count '" + text + "': use N or MIN-MAX with N >= 1");
-  }
-  return Status::Ok();
-}
-
 Status BuildEnvironment(const std::string& export_env, v1::JobSpec* spec) {
   std::vector<std::pair<std::string, std::string>> current;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -195,9 +175,6 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_work_dir(work_dir);
   spec.set_stdout_pattern(o.output);
   spec.set_stderr_pattern(o.error);
-  spec.set_min_nodes(1);
-  spec.set_max_nodes(1);
-  if (!o.nodes.empty()) DROVER_RETURN_IF_ERROR(ParseNodes(o.nodes, &spec));
   spec.set_ntasks(o.ntasks);
   spec.set_cpus_per_task(o.cpus_per_task);
   spec.set_ntasks_per_node(o.ntasks_per_node);
@@ -206,6 +183,7 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_nice(o.nice);
   DROVER_RETURN_IF_ERROR(ApplySpecText(
       {o.mem, o.mem_per_cpu, o.time, o.nodelist, o.exclude, o.constraint}, &spec));
+  DROVER_RETURN_IF_ERROR(SetNodeRange(o.nodes, &spec));
   spec.set_partition(o.partition);
   spec.set_account(o.account);
   spec.set_comment(o.comment);

@@ -103,6 +103,7 @@ sched::PendingJob ToPending(const JobRecord& job) {
   p.nice = spec.nice();
   p.min_nodes = std::max<uint32_t>(spec.min_nodes(), 1);
   p.max_nodes = spec.max_nodes();
+  p.fewest_nodes = spec.min_nodes() == 0;  // the CLI's mark for "no -N"
   p.ntasks = spec.ntasks();
   p.cpus_per_task = std::max<uint32_t>(spec.cpus_per_task(), 1);
   p.ntasks_per_node = spec.ntasks_per_node();

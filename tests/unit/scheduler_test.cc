@@ -325,6 +325,13 @@ TEST_F(SchedulerTest, NeverFittingJobsAreRefusedWithTheReason) {
   j.cpus_per_task = 4;
   j.cpu_kind = *ParseCpuKind("big");
   EXPECT_TRUE(CheckFeasible(j, snap_, options_).ok());
+  // srun -n40 with no -N may spread: the refusal counts the whole partition, not one node.
+  j = job(12);
+  j.ntasks = 40;
+  j.max_nodes = 64;
+  EXPECT_EQ(Infeasible(j), "requested 40 CPUs in all (40 tasks x 1 per task) but partition batch has 24 on 3 nodes");
+  j.ntasks = 12;
+  EXPECT_TRUE(CheckFeasible(j, snap_, options_).ok()) << "12 tasks spread over 8-core nodes";
 }
 
 // A job fitting only on nodes that are down is feasible but waits for ReqNodeNotAvail.
@@ -664,6 +671,39 @@ TEST_F(RandomWorkloadTest, NeverGivesACoreOrMegabyteTwiceAndKeepsReservations) {
   EXPECT_GT(backfilled, 100u);
   std::printf("random workloads: %zu starts, %zu reservations, %zu backfilled\n", starts,
               reservations, backfilled);
+}
+
+}  // namespace
+}  // namespace drover::sched
+
+namespace drover::sched {
+namespace {
+
+// -n without -N packs the tasks on the fewest nodes that hold them, as Slurm does; an explicit
+// -N MIN-MAX still gets as many nodes as are free.
+TEST_F(SchedulerTest, TasksWithoutNodeCountPackOnTheFewestNodes) {
+  AddRk1s(3);
+  PendingJob& four = Submit(1);
+  four.ntasks = 4;
+  four.max_nodes = 4;
+  four.fewest_nodes = true;
+  PendingJob& ten = Submit(2);
+  ten.ntasks = 10;
+  ten.max_nodes = 10;
+  ten.fewest_nodes = true;
+  PendingJob& range = Submit(3);
+  range.ntasks = 2;
+  range.max_nodes = 2;
+  const Plan plan = Run();
+  const JobStart* a = StartOf(plan, 1);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->nodes.size(), 1u) << "four tasks fit on one 8-core node";
+  const JobStart* b = StartOf(plan, 2);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->nodes.size(), 2u) << "ten tasks need two 8-core nodes, not ten";
+  const JobStart* c = StartOf(plan, 3);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->nodes.size(), 2u) << "-N1-2 takes both nodes when free";
 }
 
 }  // namespace

@@ -179,6 +179,15 @@ class Pass {
 
     std::vector<uint32_t> tries = {n_max};
     if (range->min != n_max) tries.push_back(range->min);
+    if (job.fewest_nodes && range->min != n_max) {
+      // Fewest first: the minimum, then the fewest that can hold the CPUs by core count.
+      const uint64_t cpus = static_cast<uint64_t>(std::max(job.ntasks, 1u)) * job.cpus_per_task;
+      const uint32_t largest = std::max(LargestNode(p), 1u);
+      const auto needed = static_cast<uint32_t>(std::min<uint64_t>((cpus + largest - 1) / largest, n_max));
+      tries = {range->min};
+      if (needed > range->min) tries.push_back(needed);
+      if (n_max > tries.back()) tries.push_back(n_max);
+    }
     for (uint32_t n : tries) {
       Result<JobShape> shape = MakeShape(job, n, kinds_, options_.default_mem_per_cpu_mb);
       if (!shape.ok()) return reason::kBadConstraints;
@@ -255,6 +264,14 @@ class Pass {
     return it->second;
   }
 
+  uint32_t LargestNode(int p) {
+    auto [it, inserted] = largest_.emplace(p, 0);
+    if (inserted) {
+      for (int i : state_.members(p)) it->second = std::max(it->second, state_.nodes()[static_cast<size_t>(i)].CoreCount());
+    }
+    return it->second;
+  }
+
   const Snapshot& snap_;
   const Options& options_;
   KindTable kinds_;
@@ -266,6 +283,7 @@ class Pass {
   std::unordered_map<std::string, int64_t> failed_;   // signature -> shortest end that failed
   std::unordered_map<std::string, bool> available_;   // signature -> enough available nodes
   std::set<int> waiting_;                             // partitions with a job waiting
+  std::unordered_map<int, uint32_t> largest_;         // partition -> most cores on one node
 };
 
 // The most cores (of the requested kind) and memory one node of a partition has.
@@ -396,6 +414,24 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
     }
   }
   if (fitting >= s.nodes) return Status::Ok();
+  // srun -n30 with no -N may spread over every node: "on one node" would be wrong, the sum is.
+  if (range->max > range->min && job.ntasks != 0 && s.mode != CpuKindRequest::Mode::kCounts) {
+    uint64_t total = 0;
+    uint32_t usable = 0;
+    for (const auto& n : state.nodes()) {
+      if (Contains(job.exclude, n.node->name)) continue;
+      const auto* r = s.mode == CpuKindRequest::Mode::kKind ? n.FindKind(s.kind) : nullptr;
+      total += s.mode == CpuKindRequest::Mode::kKind ? (r ? r->end - r->begin : 0) : n.CoreCount();
+      ++usable;
+    }
+    const uint64_t want = static_cast<uint64_t>(job.ntasks) * job.cpus_per_task;
+    if (want > total) {
+      return Status::InvalidArgument("requested " + std::to_string(want) + " " + kind_word + " in all (" +
+                                     std::to_string(job.ntasks) + " tasks x " + std::to_string(job.cpus_per_task) +
+                                     " per task) but partition " + pn + " has " + std::to_string(total) + " on " +
+                                     std::to_string(usable) + " nodes");
+    }
+  }
   const uint32_t need = s.exclusive ? s.tasks.front() * s.cpus_per_task : s.cpus;
   if (s.mode != CpuKindRequest::Mode::kCounts && need > largest.cores) {
     return Status::InvalidArgument(

@@ -119,6 +119,9 @@ struct PendingJob {
   int32_t nice = 0;  // subtracted from the priority
   uint32_t min_nodes = 1;
   uint32_t max_nodes = 0;  // 0 = same as min_nodes
+  // -N not given: the fewest nodes in the range that hold the tasks (Slurm's packing), where
+  // an explicit -N MIN-MAX gets as many as are free.
+  bool fewest_nodes = false;
   uint32_t ntasks = 0;     // 0 = not given
   uint32_t cpus_per_task = 1;
   uint32_t ntasks_per_node = 0;  // 0 = not given
