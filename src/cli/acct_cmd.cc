@@ -15,6 +15,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/terminal.h"
 #include "cli/usage.h"
 #include "common/job.h"
 
@@ -170,6 +171,15 @@ int Run(const std::string& prog, const Args& args, bool native) {
     for (auto& r : job_rows) rows.push_back(std::move(r));
   }
   const AcctLayout layout = o.parsable2 ? AcctLayout::kParsable2 : o.parsable ? AcctLayout::kParsable : AcctLayout::kTable;
+  if (native && layout == AcctLayout::kTable) {
+    // drover acct: columns sized to their contents and fitted to the terminal, not sacct's
+    // fixed widths and dashes.
+    TableOptions table;
+    table.width = OutputWidth(STDOUT_FILENO);
+    table.header = !o.noheader;
+    std::cout << RenderTable(AcctTableColumns(*fields), rows, table);
+    return 0;
+  }
   std::cout << RenderAcct(*fields, rows, layout, !o.noheader);
   return 0;
 }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <initializer_list>
 #include <sstream>
 
 #include "cli/job_fields.h"
+#include "cli/time_text.h"
 #include "common/hostlist.h"
 #include "common/job.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
@@ -27,9 +30,13 @@ constexpr FieldDef kFields[] = {
     {"Restarts", 8},   {"Priority", 10},  {"QOS", 10},       {"Cluster", 10},   {"DerivedExitCode", 15},
 };
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+std::string Lower(const std::string& s) { return AsciiLower(s); }
+
+bool Among(const std::string& name, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (name == n) return true;
+  }
+  return false;
 }
 
 std::string Clock(int64_t seconds) {
@@ -306,6 +313,27 @@ Result<int64_t> ParseBeginTime(const std::string& text, int64_t now) {
   const bool time_of_day = text.find(':') != std::string::npos && text.find('-') == std::string::npos;
   if (time_of_day && *t < now) return *t + 86400;
   return t;
+}
+
+std::vector<TableColumn> AcctTableColumns(const std::vector<AcctField>& fields) {
+  std::vector<TableColumn> columns;
+  for (const auto& f : fields) {
+    TableColumn c;
+    c.header = f.name;
+    c.right = Among(f.name, {"JobIdRaw", "AllocCPUS", "ReqCPUS", "ReqNodes", "NNodes", "ElapsedRaw", "Restarts",
+                             "Priority", "MaxRSS", "ReqMem", "UID", "GID"});
+    c.shrink = Among(f.name, {"JobName", "NodeList", "Reason", "WorkDir", "Comment", "Account", "Partition",
+                              "User", "Cluster", "QOS", "AllocNodes"});
+    c.min_width = 6;
+    // Too narrow even with names cut: these go first, in this order.
+    static const std::pair<const char*, int> kDrop[] = {{"Account", 6}, {"Partition", 5}, {"AllocCPUS", 4},
+                                                        {"QOS", 3}, {"Cluster", 3}, {"NodeList", 2}, {"JobName", 1}};
+    for (const auto& [name, drop] : kDrop) {
+      if (f.name == name) c.drop = drop;
+    }
+    columns.push_back(c);
+  }
+  return columns;
 }
 
 }  // namespace drover::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/table.h"
 #include "common/status.h"
 #include "drover/v1/drover.pb.h"
 
@@ -25,6 +26,10 @@ inline constexpr const char* kAcctBriefFields = "JobID,State,ExitCode";
 // values in the order of `fields`.
 std::vector<std::vector<std::string>> AcctRows(const v1::JobInfo& job, const std::vector<AcctField>& fields,
                                                int64_t now, bool cancelled_by_uid);
+
+// drover acct's table (cli/table.h, fitted to the terminal): names, node lists, reasons and
+// paths may shrink, counts are right-justified.
+std::vector<TableColumn> AcctTableColumns(const std::vector<AcctField>& fields);
 
 enum class AcctLayout { kTable, kParsable, kParsable2 };
 std::string RenderAcct(const std::vector<AcctField>& fields, const std::vector<std::vector<std::string>>& rows,

@@ -12,14 +12,12 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string Lower(const std::string& s) { return AsciiLower(s); }
 
 struct Column {
   std::string name;  // "User", "Account", "DefaultAccount"

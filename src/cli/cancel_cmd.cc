@@ -12,27 +12,13 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/signal_spec.h"
 #include "cli/job_fields.h"
 #include "cli/usage.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
-
-// "USR1", "SIGUSR1", "10" -> 10.
-Result<int> ParseSignal(std::string text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    const int n = std::stoi(text);
-    if (n > 0 && n < NSIG) return n;
-    return Status::InvalidArgument("invalid signal number " + text);
-  }
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (text.rfind("SIG", 0) == 0) text = text.substr(3);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    const char* abbrev = sigabbrev_np(sig);
-    if (abbrev != nullptr && text == abbrev) return sig;
-  }
-  return Status::InvalidArgument("unknown signal '" + text + "': use a name such as USR1, TERM or KILL, or a number");
-}
 
 // Plain ids go out as numbers; array forms ("12_7", "12_[1-3]") as text for the controller,
 // which knows the array's elements.
@@ -87,8 +73,8 @@ Result<std::vector<uint64_t>> MatchingJobs(ControllerClient& client, const Cance
     if (!req.states.empty()) {
       const std::string name = SqueueField(j, 'T', 0), code = SqueueField(j, 't', 0);
       bool match = false;
-      for (auto s : SplitList(req.states)) {
-        for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      for (const auto& given : SplitList(req.states)) {
+        const std::string s = AsciiUpper(given);
         match = match || s == name || s == code;
       }
       if (!match) continue;

@@ -1,4 +1,5 @@
 #include "cli/color.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -12,8 +13,7 @@ constexpr std::string_view kRed = "\033[31m";
 constexpr std::string_view kMagenta = "\033[35m";
 
 std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string out = AsciiUpper(s);
   // Slurm marks states: "down*" (not responding), "idle~" (powered off), "mix-" ...
   while (!out.empty() && !std::isalpha(static_cast<unsigned char>(out.back()))) out.pop_back();
   return out;

@@ -1,5 +1,7 @@
 // scontrol and drover control: show jobs, nodes, partitions and hostlists; hold, release and
 // requeue jobs; change a pending job's time limit and partition.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -13,10 +15,15 @@
 #include "cli/job_fields.h"
 #include "cli/job_update.h"
 #include "cli/node_update.h"
+#include "cli/queue_table.h"
+#include "cli/show_tables.h"
+#include "cli/terminal.h"
 #include "cli/exit_codes.h"
 #include "cli/usage.h"
+#include "cli/time_text.h"
 #include "common/hostlist.h"
 #include "common/units.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
@@ -292,6 +299,13 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
       std::cout << ToJson(out);
       return 0;
     }
+    if (IsNative(prog) && ids.empty() && !one_line) {
+      // drover control show job: every job as a row of drover queue's table.
+      v1::QueryJobsResponse all;
+      *all.mutable_jobs() = jobs;
+      std::cout << QueueTable(all, OutputWidth(STDOUT_FILENO), true, false);
+      return 0;
+    }
     bool first = true;
     for (const auto& j : jobs) {
       if (!first && !one_line) std::cout << "\n";
@@ -322,6 +336,12 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
         return ReportError(prog, Status::NotFound(entity + " " + name + " not found"));
       }
       std::cout << ToJson(out);
+      return 0;
+    }
+    if (IsNative(prog) && name.empty() && !one_line) {
+      // drover control show node|partition: every one as a table row, fitted to the terminal.
+      std::cout << (entity[0] == 'n' ? NodeTable(r, OutputWidth(STDOUT_FILENO), true)
+                                     : PartitionTable(r, OutputWidth(STDOUT_FILENO), true));
       return 0;
     }
     if (entity[0] == 'n') {
@@ -417,6 +437,13 @@ int ReconfigureAction(const std::string& prog, const std::optional<std::string>&
   body.mutable_reconfigure();
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
+  // scontrol prints nothing, as Slurm's; the native command says what changed.
+  if (prog != "scontrol") {
+    const auto& r = reply->reconfigure_response();
+    if (r.changed().empty()) std::cout << "reconfigured: nothing in the controller's settings changed\n";
+    for (const auto& c : r.changed()) std::cout << "reconfigured: " << c << "\n";
+    if (!r.nodes().empty()) std::cout << "asked to reload: " << r.nodes().size() << " node daemons\n";
+  }
   return 0;
 }
 
@@ -461,8 +488,7 @@ int Run(const std::string& prog, const Args& args) {
     std::cerr << app.help();
     return 1;
   }
-  std::string verb = cmd[0];
-  for (auto& c : verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string verb = AsciiLower(cmd[0]);
   const std::vector<std::string> rest(cmd.begin() + 1, cmd.end());
   if (verb == "show") return ShowCommand(prog, rest, one_line, details > 0, json, config);
   if (verb == "hold" || verb == "uhold") return JobAction(prog, v1::CONTROL_ACTION_HOLD, rest, config);

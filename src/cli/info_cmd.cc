@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -16,10 +17,12 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/long_format.h"
+#include "cli/time_text.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
 #include "common/job.h"
 #include "common/units.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
@@ -79,6 +82,17 @@ std::string Field(const Group& g, char code) {
       return ss.str();
     }
     case 'e': return std::to_string(first.free_memory_mb());
+    // sinfo -l's columns; drover has no per-partition job size, root-only, oversubscribe or
+    // group settings to show, so these are Slurm's defaults.
+    case 's': return "1-infinite";
+    case 'r': return "no";
+    case 'h': return "NO";
+    case 'g': return "all";
+    case 'z': return "1:" + std::to_string(first.cpus()) + ":1";
+    case 'd': return "0";
+    case 'w': return "1";
+    case 'U': return first.drain_user().empty() ? "root" : first.drain_user();
+    case 'H': return first.drain_time() ? FormatTimestamp(first.drain_time()) : "Unknown";
     case 'K': {  // drover's own: free/total cores per CPU kind, fastest first
       std::vector<std::pair<std::string, std::pair<uint32_t, uint32_t>>> sums;
       for (const auto* n : g.nodes) {
@@ -134,6 +148,9 @@ std::string Header(char code) {
       {'n', "HOSTNAMES"}, {'c', "CPUS"},      {'m', "MEMORY"},   {'f', "AVAIL_FEATURES"},
       {'E', "REASON"},    {'O', "CPU_LOAD"},  {'e', "FREE_MEM"}, {'C', "CPUS(A/I/O/T)"},
       {'K', "CORES(FREE/TOTAL)"}, {'F', "NODES(A/I/O/T)"},
+      {'s', "JOB_SIZE"},  {'r', "ROOT"},      {'h', "OVERSUBS"}, {'g', "GROUPS"},
+      {'z', "S:C:T"},     {'d', "TMP_DISK"},  {'w', "WEIGHT"},   {'U', "USER"},
+      {'H', "TIMESTAMP"},
   };
   auto it = kHeaders.find(code);
   return it == kHeaders.end() ? std::string(1, code) : it->second;
@@ -185,7 +202,8 @@ int RunSinfo(const Args& args) {
   CLI::App app{"sinfo: view nodes and partitions (Slurm-compatible)", "sinfo"};
   app.set_help_flag("--help", "print this help");
   std::string format, long_spec, partition, node_filter, state_filter;
-  bool noheader = false, json = false, per_node = false, reasons = false, all = false, summarize = false;
+  bool noheader = false, json = false, per_node = false, reasons = false, all = false, summarize = false,
+       long_format = false;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
   app.add_option("-o,--format", format, "output format, e.g. '%P %N'");
@@ -196,6 +214,7 @@ int RunSinfo(const Args& args) {
   app.add_flag("-s,--summarize", summarize, "one line per partition, node counts as allocated/idle/other/total");
   app.add_option("-n,--nodes", node_filter, "only these nodes (a hostlist)");
   app.add_flag("-R,--list-reasons", reasons, "why nodes are down");
+  app.add_flag("-l,--long", long_format, "more columns, after the time of the report (as Slurm's)");
   app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
   app.add_flag("--json", json, "print JSON");
   app.add_option("--config", config, "drover configuration file");
@@ -229,12 +248,9 @@ int RunSinfo(const Args& args) {
     // A node matches a state by its compact or long name ("mix", "MIXED"), or "drain" for
     // draining and drained nodes, as sinfo -t does.
     std::vector<std::string> wanted;
-    for (auto s : SplitList(state_filter)) {
-      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      wanted.push_back(s);
-    }
-    auto lower = [](std::string s) {
-      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& s : SplitList(state_filter)) wanted.push_back(AsciiLower(s));
+    auto lower = [](const std::string& given) {
+      std::string s = AsciiLower(given);
       if (!s.empty() && s.back() == '*') s.pop_back();
       return s;
     };
@@ -270,6 +286,11 @@ int RunSinfo(const Args& args) {
     }
     format = *translated;
   }
+  if (format.empty() && long_format) {  // Slurm's sinfo -l formats
+    format = reasons    ? "%20E %12U %19H %6t %N"
+             : per_node ? "%N %.6D %.9P %.11T %.4c %.8z %.6m %.8d %.6w %.8f %20E"
+                        : "%9P %.5a %.10l %.10s %.4r %.8h %.10g %.6D %.11T %N";
+  }
   if (format.empty()) {
     format = reasons     ? "%20E %N"
              : per_node  ? "%10N %.6D %9P %.6t"
@@ -277,6 +298,7 @@ int RunSinfo(const Args& args) {
                          : "%9P %.5a %.10l %.6D %.6t %N";
   }
   const auto tokens = ParseFormat(format);
+  if (!noheader && long_format) std::cout << FormatLocalTime(time(nullptr), "%a %b %d %H:%M:%S %Y") << "\n";
   if (!noheader) std::cout << RenderLine(tokens, Header) << "\n";
   for (const auto& g : GroupNodes(*nodes, tokens, partition, per_node)) {
     const v1::NodeState st = g.nodes.front()->state();

@@ -1,4 +1,5 @@
 #include "cli/job_fields.h"
+#include "cli/time_text.h"
 
 #include <algorithm>
 #include <ctime>
@@ -30,16 +31,6 @@ int64_t Elapsed(const v1::JobInfo& job, int64_t now) {
 }
 
 }  // namespace
-
-std::string FormatTimestamp(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "N/A";
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
-}
 
 std::string JobIdText(const v1::JobInfo& job) {
   if (!job.array_job_id()) return std::to_string(job.job_id());
@@ -93,7 +84,9 @@ std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
       }
       return job.node_list();
     }
-    case 'S': return FormatTimestamp(job.start_time());
+    // A pending job's expected start (the scheduler's reservation), as squeue --start shows it.
+    case 'S': return FormatTimestamp(state == JobState::kPending ? job.expected_start() : job.start_time());
+    case 'Y': return "(null)";  // the nodes a pending job is expected to get: not reported
     case 'V': return FormatTimestamp(job.submit_time());
     case 'e': return FormatTimestamp(job.end_time());
     case 'Z': return job.spec().work_dir();
@@ -116,6 +109,7 @@ std::string SqueueHeader(char code) {
       {'P', "PARTITION"}, {'r', "REASON"},       {'R', "NODELIST(REASON)"}, {'S', "START_TIME"},
       {'V', "SUBMIT_TIME"}, {'e', "END_TIME"},   {'Z', "WORK_DIR"},       {'k', "COMMENT"},
       {'o', "COMMAND"},   {'q', "QOS"},          {'p', "PRIORITY"},       {'Q', "PRIORITY"},
+      {'Y', "SCHEDNODES"},
   };
   auto it = kHeaders.find(code);
   return it == kHeaders.end() ? std::string(1, code) : it->second;

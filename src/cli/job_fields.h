@@ -20,7 +20,4 @@ std::string SqueueHeader(char code);
 // The default squeue format, as Slurm's.
 inline constexpr const char* kSqueueDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
 
-// "2026-11-29T09:30:00" in local time, or "N/A" for 0.
-std::string FormatTimestamp(int64_t unix_seconds);
-
 }  // namespace drover::cli

@@ -1,18 +1,11 @@
 #include "cli/job_update.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "cli/key_value.h"
+#include "common/text.h"
 #include "common/units.h"
 
 namespace drover::cli {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 bool IsJobKey(const std::string& key) { return key == "jobid" || key == "job"; }
 
@@ -21,20 +14,16 @@ bool IsJobKey(const std::string& key) { return key == "jobid" || key == "job"; }
 bool IsJobUpdate(const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     const auto eq = w.find('=');
-    if (eq != std::string::npos && IsJobKey(Lower(w.substr(0, eq)))) return true;
+    if (eq != std::string::npos && IsJobKey(AsciiLower(w.substr(0, eq)))) return true;
   }
   return false;
 }
 
 Result<JobUpdate> ParseJobUpdate(const std::vector<std::string>& words) {
+  auto pairs = ParseKeyValues(words, "e.g. JobId=12 TimeLimit=30");
+  if (!pairs.ok()) return pairs.status();
   JobUpdate u;
-  for (const std::string& w : words) {
-    const auto eq = w.find('=');
-    if (eq == std::string::npos) {
-      return Status::InvalidArgument("expected KEY=VALUE, got '" + w + "' (e.g. JobId=12 TimeLimit=30)");
-    }
-    const std::string key = Lower(w.substr(0, eq));
-    const std::string value = w.substr(eq + 1);
+  for (const auto& [key, name, value] : *pairs) {
     if (IsJobKey(key)) {
       if (value.empty()) return Status::InvalidArgument("JobId= needs a job id (N, N,M or ARRAY_INDEX)");
       u.ids.push_back(value);
@@ -47,8 +36,7 @@ Result<JobUpdate> ParseJobUpdate(const std::vector<std::string>& words) {
       if (value.empty()) return Status::InvalidArgument("Partition= needs a partition name");
       u.request.set_partition(value);
     } else {
-      return Status::Unsupported("cannot update " + w.substr(0, eq) +
-                                 " of a job: drover changes TimeLimit= and Partition=");
+      return Status::Unsupported("cannot update " + name + " of a job: drover changes TimeLimit= and Partition=");
     }
   }
   if (u.ids.empty()) return Status::InvalidArgument("no job given: use JobId=<id>");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/local_cluster.h"
@@ -50,6 +51,8 @@ int RunLocal(const Args& args) {
   down->add_option("--dir", dir, "the cluster's directory");
   auto* status = app.add_subcommand("status", "show which daemons run");
   status->add_option("--dir", dir, "the cluster's directory");
+  bool status_json = false;
+  status->add_flag("--json", status_json, "print JSON: {daemons: [{name, running, pid}], config}");
   auto* kill = app.add_subcommand("kill", "SIGKILL one daemon, as a crash would (for tests)");
   kill->add_option("--dir", dir, "the cluster's directory");
   kill->add_option("daemon", name, "ctld or a node name")->required();
@@ -86,11 +89,23 @@ int RunLocal(const Args& args) {
   }
   if (status->parsed()) {
     bool any = false;
-    for (const auto& d : cluster.ListDaemons()) {
-      std::cout << d.name << "\t" << (d.pid ? "running (pid " + std::to_string(d.pid) + ")" : "stopped") << "\n";
+    const auto daemons = cluster.ListDaemons();
+    if (status_json) std::cout << "{\n  \"daemons\": [";
+    for (size_t i = 0; i < daemons.size(); ++i) {
+      const auto& d = daemons[i];
+      if (status_json) {
+        std::cout << (i ? "," : "") << "\n    {\"name\": " << JsonString(d.name) << ", \"running\": "
+                  << (d.pid ? "true" : "false") << ", \"pid\": " << d.pid << "}";
+      } else {
+        std::cout << d.name << "\t" << (d.pid ? "running (pid " + std::to_string(d.pid) + ")" : "stopped") << "\n";
+      }
       any = any || d.pid != 0;
     }
-    std::cout << "config\t" << cluster.ConfigPath() << "\n";
+    if (status_json) {
+      std::cout << "\n  ],\n  \"config\": " << JsonString(cluster.ConfigPath()) << "\n}\n";
+    } else {
+      std::cout << "config\t" << cluster.ConfigPath() << "\n";
+    }
     return any ? 0 : 3;
   }
   if (kill->parsed()) {

@@ -1,4 +1,5 @@
 #include "cli/long_format.h"
+#include "common/text.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -6,13 +7,7 @@
 namespace drover::cli {
 namespace {
 
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
+bool SameName(std::string_view a, std::string_view b) { return EqualsIgnoreCase(a, b); }
 
 }  // namespace
 

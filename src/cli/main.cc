@@ -6,6 +6,8 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -53,12 +55,17 @@ int Help(const drover::cli::Args& args) {
   if (args[0] == "--man-dir" && args.size() == 2) {
     // One page per command, made by running each with --help in man mode.
     SetHelpMode(HelpMode::kMan);
-    for (const char* c : kNative) {
+    // The Slurm names get pages of their own (sbatch.1, ...): `man sbatch` on a drover host
+    // shows what drover's sbatch takes.
+    std::vector<std::pair<std::string, std::string>> pages;
+    for (const char* c : kNative) pages.push_back({c, std::string("drover-") + c});
+    for (const char* c : kSlurm) pages.push_back({c, c});
+    for (const auto& [command, name] : pages) {
       std::ostringstream page;
       auto* saved = std::cout.rdbuf(page.rdbuf());
-      const int rc = Dispatch(c, {"--help"});
+      const int rc = Dispatch(command, {"--help"});
       std::cout.rdbuf(saved);
-      const std::string path = args[1] + "/drover-" + c + ".1";
+      const std::string path = args[1] + "/" + name + ".1";
       std::ofstream out(path);
       if (rc != 0 || !(out << page.str())) {
         std::cerr << "drover help: error: cannot write " << path << "\n";

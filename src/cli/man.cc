@@ -1,4 +1,5 @@
 #include "cli/man.h"
+#include "common/text.h"
 
 #include <CLI/CLI.hpp>
 #include <sstream>
@@ -14,10 +15,7 @@ std::string PageName(const std::string& prog) {
   return name;
 }
 
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string Upper(const std::string& s) { return AsciiUpper(s); }
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;

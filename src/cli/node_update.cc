@@ -1,21 +1,14 @@
 #include "cli/node_update.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "cli/key_value.h"
 #include "common/hostlist.h"
+#include "common/text.h"
 
 namespace drover::cli {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 Result<v1::NodeAction> ParseAction(const std::string& text) {
-  const std::string s = Lower(text);
+  const std::string s = AsciiLower(text);
   if (s == "drain") return v1::NODE_ACTION_DRAIN;
   if (s == "resume" || s == "undrain" || s == "idle") return v1::NODE_ACTION_RESUME;
   if (s == "down") return v1::NODE_ACTION_DOWN;
@@ -42,16 +35,11 @@ Status Finish(v1::UpdateNodeRequest& r, const std::string& nodes) {
 }  // namespace
 
 Result<v1::UpdateNodeRequest> ParseNodeUpdate(const std::vector<std::string>& words) {
+  auto pairs = ParseKeyValues(words, "quote a reason with spaces: Reason=\"fan failure\"");
+  if (!pairs.ok()) return pairs.status();
   v1::UpdateNodeRequest r;
   std::string nodes;
-  for (const std::string& w : words) {
-    const auto eq = w.find('=');
-    if (eq == std::string::npos) {
-      return Status::InvalidArgument("expected KEY=VALUE, got '" + w +
-                                     "' (quote a reason with spaces: Reason=\"fan failure\")");
-    }
-    const std::string key = Lower(w.substr(0, eq));
-    const std::string value = w.substr(eq + 1);
+  for (const auto& [key, name, value] : *pairs) {
     if (key == "nodename" || key == "nodenames") {
       nodes = value;
     } else if (key == "state") {
@@ -63,7 +51,7 @@ Result<v1::UpdateNodeRequest> ParseNodeUpdate(const std::vector<std::string>& wo
     } else if (key == "jobid") {
       return Status::InvalidArgument("JobId= and NodeName= cannot be updated together");
     } else {
-      return Status::InvalidArgument("unknown update key '" + w.substr(0, eq) +
+      return Status::InvalidArgument("unknown update key '" + name +
                                      "': use NodeName=, State= and Reason=");
     }
   }

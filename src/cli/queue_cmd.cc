@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -23,6 +24,8 @@
 #include "cli/job_fields.h"
 #include "cli/long_format.h"
 #include "cli/usage.h"
+#include "cli/time_text.h"
+#include "common/hostlist.h"
 #include "common/job.h"
 
 namespace drover::cli {
@@ -30,6 +33,7 @@ namespace {
 
 struct QueueFilter {
   std::string states, users, jobs, partitions, names;
+  std::vector<std::string> nodes;  // -w, expanded: jobs on any of them
 };
 
 Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
@@ -70,6 +74,11 @@ Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
 // Whether `job` is one that `-j` named: "12" names a job or every element of array 12,
 // "12_7" one element.
 bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
+  if (!f.nodes.empty() && std::none_of(job.allocation().begin(), job.allocation().end(), [&](const auto& a) {
+        return std::find(f.nodes.begin(), f.nodes.end(), a.node()) != f.nodes.end();
+      })) {
+    return false;
+  }
   if (!f.names.empty()) {
     const auto names = SplitList(f.names);
     if (std::find(names.begin(), names.end(), job.spec().name()) == names.end()) return false;
@@ -98,7 +107,7 @@ Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, co
   if (!reply.ok()) return reply.status();
   // Moved, not copied: over 100,000 jobs a copy costs as much as parsing the reply.
   v1::QueryJobsResponse response = std::move(*reply->mutable_query_jobs_response());
-  if (!f.jobs.empty() || !f.names.empty()) {
+  if (!f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) {
     auto* jobs = response.mutable_jobs();
     jobs->erase(std::remove_if(jobs->begin(), jobs->end(), [&](const v1::JobInfo& j) { return !Wanted(j, f); }),
                 jobs->end());
@@ -113,7 +122,8 @@ int RunSqueue(const Args& args) {
   app.set_help_flag("--help", "print this help");
   QueueFilter f;
   std::string format, long_spec;
-  bool noheader = false, json = false, all = false, me = false, long_format = false, steps = false;
+  bool noheader = false, json = false, all = false, me = false, long_format = false, steps = false, start = false;
+  std::string nodelist;
   int iterate = 0;
   std::optional<std::string> config;
   app.add_flag("-h,--noheader", noheader, "no header line");
@@ -128,6 +138,10 @@ int RunSqueue(const Args& args) {
   app.add_flag("-a,--all", all, "accepted (all partitions are always shown)");
   app.add_flag("-l,--long", long_format, "long format");
   app.add_flag("-s,--steps", steps, "list running job steps (srun) instead of jobs");
+  app.add_option("-w,--nodelist", nodelist, "only jobs on these nodes (a hostlist, e.g. node[1-2])");
+  app.add_flag("--start", start,
+               "pending jobs with their expected start (the scheduler's reservation; N/A when it has none), "
+               "soonest first");
   app.add_flag("--me", me, "only my jobs");
   app.add_flag("--json", json, "print JSON");
   app.add_option("--config", config, "drover configuration file");
@@ -139,6 +153,15 @@ int RunSqueue(const Args& args) {
     std::cerr << "squeue: error: " << e.what() << "\nTry \"squeue --help\" for more information\n";
     return 1;
   }
+  if (!nodelist.empty()) {
+    auto names = ExpandHostlist(nodelist);
+    if (!names.ok()) {
+      std::cerr << "squeue: error: -w/--nodelist: " << names.status().message() << "\n";
+      return 1;
+    }
+    f.nodes = *names;
+  }
+  if (start && f.states.empty()) f.states = "PENDING";
   if (me) {
     const char* user = getenv("USER");
     f.users = user ? user : std::to_string(getuid());
@@ -157,6 +180,7 @@ int RunSqueue(const Args& args) {
     format = *translated;
   }
   if (format.empty() && steps) format = "%.15i %.8j %.9P %.8u %.9M %N";
+  if (format.empty() && start) format = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %20Y %R";
   if (format.empty()) {
     format = long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R" : kSqueueDefaultFormat;
   }
@@ -171,16 +195,20 @@ int RunSqueue(const Args& args) {
       std::cerr << "slurm_load_jobs error: Invalid job id specified\n";
       return 1;
     }
+    if (start) {  // soonest expected start first; unknown ones last, by id
+      auto* list = jobs->mutable_jobs();
+      std::stable_sort(list->begin(), list->end(), [](const v1::JobInfo& a, const v1::JobInfo& b) {
+        const auto key = [](const v1::JobInfo& j) {
+          return j.expected_start() ? j.expected_start() : std::numeric_limits<int64_t>::max();
+        };
+        return key(a) < key(b);
+      });
+    }
     if (json) {
       std::cout << ToJson(*jobs);
     } else {
       if (!noheader && long_format) {  // as Slurm's -l: the time of the report first
-        const time_t t = time(nullptr);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        char stamp[64];
-        strftime(stamp, sizeof stamp, "%a %b %d %H:%M:%S %Y", &tm);
-        std::cout << stamp << "\n";
+        std::cout << FormatLocalTime(time(nullptr), "%a %b %d %H:%M:%S %Y") << "\n";
       }
       if (!noheader) {
         std::cout << RenderLine(tokens, [&](char c) { return steps && c == 'i' ? std::string("STEPID") : SqueueHeader(c); })
@@ -219,7 +247,25 @@ int RunSqueue(const Args& args) {
 }
 
 // sprio's view of one pending job: each priority factor, its weight and its part.
-int Explain(const std::optional<std::string>& config, uint64_t id) {
+// --explain --json: the job, its rank among the pending jobs and its PriorityInfo (null when
+// it is not pending or no pass has weighed it yet).
+void ExplainJson(const v1::QueryJobsResponse& jobs, const v1::JobInfo& job) {
+  int rank = 0;
+  const v1::PriorityInfo* found = nullptr;
+  for (const auto& p : jobs.priorities()) {
+    ++rank;
+    if (p.job_id() == job.job_id()) {
+      found = &p;
+      break;
+    }
+  }
+  std::cout << "{\n  \"job_id\": " << job.job_id() << ",\n  \"state\": " << JsonString(SqueueField(job, 'T', 0))
+            << ",\n  \"reason\": " << JsonString(job.reason()) << ",\n  \"rank\": " << (found ? rank : 0)
+            << ",\n  \"pending\": " << jobs.priorities_size() << ",\n  \"priority\": "
+            << (found ? ToJson(*found) : std::string("null")) << "\n}\n";
+}
+
+int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
   QueueFilter f;
   f.jobs = std::to_string(id);
   f.states = "all";
@@ -227,6 +273,10 @@ int Explain(const std::optional<std::string>& config, uint64_t id) {
   if (!jobs.ok()) return ReportError("drover queue", jobs.status());
   if (jobs->jobs().empty()) return ReportError("drover queue", Status::NotFound("no job " + std::to_string(id)));
   const auto& job = jobs->jobs(0);
+  if (json) {
+    ExplainJson(*jobs, job);
+    return 0;
+  }
   if (job.state() != v1::JOB_STATE_PENDING) {
     std::cout << "job " << id << " is " << SqueueField(job, 'T', 0)
               << ": priority only orders pending jobs\n";
@@ -289,7 +339,7 @@ int RunQueue(const Args& args) {
   app.add_flag("--json", json, "print JSON (the fields of QueryJobsResponse in docs/user-guide.md)");
   app.add_flag("--no-color", no_color, "no colour even on a terminal (also: NO_COLOR=1)");
   std::optional<uint64_t> explain;
-  app.add_option("--explain", explain, "why a pending job has the priority it has (like sprio)");
+  app.add_option("--explain", explain, "why a pending job has the priority it has (like sprio); with --json as JSON");
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
@@ -310,7 +360,7 @@ int RunQueue(const Args& args) {
       }
     }
   }
-  if (explain) return Explain(config, *explain);
+  if (explain) return Explain(config, *explain, json);
   if (!format.empty() || !long_fields.empty() || long_format || steps) {
     // The %-format is squeue's: let squeue render it, with the same filters.
     Args sq;
@@ -347,9 +397,7 @@ int RunQueue(const Args& args) {
       out = QueueTable(*jobs, OutputWidth(1), !noheader, color);
     }
     if (redraw) {
-      char stamp[64];
-      const time_t now = time(nullptr);
-      strftime(stamp, sizeof stamp, "%a %b %e %H:%M:%S %Y", localtime(&now));
+      const std::string stamp = FormatLocalTime(time(nullptr), "%a %b %e %H:%M:%S %Y");
       std::cout << "\033[H\033[2J";
       std::cout << "drover queue, every " << (watch_text.empty() ? std::string("2") : watch_text) << "s  " << stamp
                 << "  (Ctrl-C to stop)\n\n";

@@ -18,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/job_wait.h"
 #include "cli/node_count.h"
+#include "cli/signal_spec.h"
 #include "cli/spec_text.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
@@ -30,7 +31,8 @@ namespace {
 
 struct SubmitOptions {
   std::string job_name, output, error, chdir, partition, time, mem, mem_per_cpu, nodes, account,
-      comment, export_env, wrap, array, dependency, begin, nodelist, exclude, constraint, cpu_kind;
+      comment, export_env, wrap, array, dependency, begin, nodelist, exclude, constraint, cpu_kind,
+      signal;
   uint32_t ntasks = 0, cpus_per_task = 0, ntasks_per_node = 0;
   int32_t nice = 0;
   bool exclusive = false;
@@ -43,7 +45,7 @@ struct SubmitOptions {
 // Options with no local meaning (CONTRACT.md SB-4): accepted, warned about on stderr.
 const char* kIgnoredWithValue[] = {
     "--gpus-per-node", "--gpus-per-task", "--cpus-per-gpu", "--mem-per-gpu", "--gres",
-    "--qos", "--signal", "--open-mode", "--wckey", "--mail-type", "--mail-user",
+    "--qos", "--open-mode", "--wckey", "--mail-type", "--mail-user",
     "--licenses", "--reservation", "--gpus", "--distribution", "--cluster-constraint"};
 const char* kIgnoredFlags[] = {"--overcommit",
                                "--oversubscribe", "--contiguous", "--quiet", "--verbose"};
@@ -78,6 +80,9 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-C,--constraint", o.constraint, "node features required, joined with & or ,");
   app.add_option("--cpu-kind", o.cpu_kind, "which cores: any (fastest first), a kind such as big, or big:2,little:4");
   app.add_option("--nice", o.nice, "lower the job's priority by this much");
+  app.add_option("--signal", o.signal,
+                 "[{R|B}:]SIG[@SECONDS]: send SIG (name or number) SECONDS (default 60) before the time "
+                 "limit, to every job step, or with B: to the batch shell only");
   app.add_flag("-H,--hold", o.hold, "submit in held state");
   app.add_flag("--requeue", o.requeue, "run the job again if its node fails");
   app.add_flag("--no-requeue", o.no_requeue, "never run the job again: a node failure ends it NODE_FAIL");
@@ -195,6 +200,13 @@ Result<v1::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   // Checked by the controller, which knows the jobs a dependency names.
   spec.set_array(o.array);
   spec.set_dependency(o.dependency);
+  if (!o.signal.empty()) {
+    auto warn = ParseWarnSignal(o.signal);
+    if (!warn.ok()) return warn.status();
+    spec.set_signal_number(warn->signal);
+    spec.set_signal_time_s(warn->time_s);
+    spec.set_signal_batch_only(warn->batch_only);
+  }
   spec.set_submit_host(Hostname());
   DROVER_RETURN_IF_ERROR(BuildEnvironment(o.export_env, &spec));
   return spec;

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "cli/time_text.h"
 #include "common/units.h"
 
 namespace drover::cli {
@@ -12,15 +13,7 @@ std::string StateName(v1::JobState s) {
   return name.rfind("JOB_STATE_", 0) == 0 ? name.substr(10) : name;
 }
 
-std::string Clock(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "?";
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char buf[16];
-  strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
+std::string Clock(int64_t unix_seconds) { return FormatClock(unix_seconds); }
 
 bool Ended(v1::JobState s) {
   return s != v1::JOB_STATE_PENDING && s != v1::JOB_STATE_RUNNING && s != v1::JOB_STATE_UNSPECIFIED;

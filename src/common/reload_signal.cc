@@ -43,8 +43,12 @@ struct ReloadOnSignal::Impl : std::enable_shared_from_this<Impl> {
       spdlog::error("reload refused, keeping the current keys: {}", keys.status().message());
       return keys.status();
     }
-    spdlog::info("cluster keys now {}", keys->Describe());
-    apply(*config, std::move(*keys));
+    const std::string described = keys->Describe();
+    if (Status s = apply(*config, std::move(*keys)); !s.ok()) {
+      spdlog::error("reload refused, keeping the current configuration and keys: {}", s.message());
+      return s;
+    }
+    spdlog::info("cluster keys now {}", described);
     return Status::Ok();
   }
 

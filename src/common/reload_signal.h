@@ -18,7 +18,8 @@ namespace drover {
 
 class ReloadOnSignal {
  public:
-  using Apply = std::function<void(const Config& config, KeyRing keys)>;
+  // May refuse (an error): the reload then changes nothing and Reload returns that error.
+  using Apply = std::function<Status(const Config& config, KeyRing keys)>;
   // Told when a reload begins and how it ended, e.g. to send RELOADING=1 and READY=1 to
   // systemd: a service manager must see the daemon ready again even after a refused reload.
   struct Observer {

@@ -5,6 +5,7 @@
 
 #include "common/hostlist.h"
 #include "common/units.h"
+#include "ctld/reconfigure_plan.h"
 #include "ctld/sched/priority.h"
 #include "ctld/step_layout.h"
 #include "ctld/topology_policy.h"
@@ -820,10 +821,16 @@ std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan 
         wait.reason != sched::reason::kJobHeldAdmin) {
       continue;
     }
+    job.expected_start = 0;
     job.reason = job.dependency_never ? kDependencyNeverSatisfied
                  : pass.throttled.count(wait.id) && wait.reason == sched::reason::kDependency && job.dependency.empty()
                      ? kJobArrayTaskLimit
                      : wait.reason;
+  }
+  for (const auto& r : plan.reservations) {
+    auto mapped = pass.array_of.find(r.id);
+    auto it = jobs_.find(mapped == pass.array_of.end() ? r.id : mapped->second);
+    if (it != jobs_.end() && it->second.state == JobState::kPending) it->second.expected_start = r.start_time;
   }
   std::vector<LaunchAction> launches;
   const int64_t now = Now();
@@ -851,6 +858,8 @@ std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan 
     job.state = JobState::kRunning;
     job.reason = "None";
     job.start_time = now;
+    job.expected_start = 0;
+    job.warn_signal_sent = false;
     job.allocation = std::move(start.nodes);
     job.holds_resources = true;
     MarkDirty(job.id);
@@ -1045,6 +1054,7 @@ void Controller::Tick() {
     ReleaseIfIdle(job);
     MarkDirty(id);
   }
+  SendWarnSignals();
   // After a restart, running jobs that no node has reported within the grace period are lost.
   if (grace_until_ != MonotonicTime{} && now >= grace_until_) {
     grace_until_ = MonotonicTime{};
@@ -1260,6 +1270,7 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
     out->set_array_pending(pending);
   }
   for (const auto& step : job.steps) *out->add_steps() = step;
+  if (job.state == JobState::kPending) out->set_expected_start(job.expected_start);
 }
 
 void Controller::FillJobInfo(const v1::StoredJob& job, v1::JobInfo* out) {
@@ -1302,6 +1313,7 @@ v1::StoredJob Controller::ToStored(const JobRecord& job) {
   s.set_dependency_never(job.dependency_never);
   for (const auto& step : job.steps) *s.add_steps() = step;
   s.set_next_step_id(job.next_step_id);
+  s.set_warn_signal_sent(job.warn_signal_sent);
   return s;
 }
 
@@ -1342,6 +1354,7 @@ JobRecord Controller::FromStored(const v1::StoredJob& s) {
   job.dependency_never = s.dependency_never();
   job.steps.assign(s.steps().begin(), s.steps().end());
   job.next_step_id = s.next_step_id();
+  job.warn_signal_sent = s.warn_signal_sent();
   // Checked at submission; a record that no longer parses keeps what it has.
   (void)ParseJobExtras(job);
   return job;
@@ -1356,14 +1369,35 @@ void Controller::CommitFailed(const std::vector<uint64_t>& job_ids,
   if (had_next_job_id) stored_next_job_id_ = 0;
 }
 
-void Controller::Reconfigure(const Config& config) {
-  config_.operators = config.operators;
-  config_.private_jobs = config.private_jobs;
-  if (config.topology_policy != config_.topology_policy) {
-    // Each node's last report is weighed again: `config` lifts an INVALID at once.
-    config_.topology_policy = config.topology_policy;
+Status Controller::Reconfigure(const Config& config) {
+  std::vector<std::string> in_use;
+  for (const auto& [id, job] : jobs_) {
+    if (!IsFinished(job.state)) in_use.push_back(job.partition);
+  }
+  ReconfigurePlan plan = PlanReconfigure(config_, config, in_use);
+  if (!plan.needs_restart.empty()) {
+    std::string list;
+    for (const auto& r : plan.needs_restart) list += (list.empty() ? "" : "; ") + r;
+    return Status::Unsupported("these changes need a restart of the daemons named: " + list +
+                               ". Undo them, or restart those daemons; nothing was changed");
+  }
+  // Every difference left is one the controller reads at its next use, so the new
+  // configuration can replace the old whole.
+  const bool policy_changed = config.topology_policy != config_.topology_policy;
+  config_ = config;
+  for (const auto& n : config_.nodes) {
+    if (nodes_.count(n.name)) continue;
+    NodeRecord r;
+    r.config = n;
+    r.reason = "Not registered yet";
+    nodes_.emplace(n.name, std::move(r));
+  }
+  // Each node's last report is weighed again: `config` lifts an INVALID at once.
+  if (policy_changed) {
     for (auto& [name, node] : nodes_) ApplyTopologyPolicy(node);
   }
+  last_reconfigure_changes_ = std::move(plan.changes);
+  return Status::Ok();
 }
 
 std::vector<v1::CancelResult> Controller::UpdateNodes(const v1::UpdateNodeRequest& request,
@@ -1652,15 +1686,14 @@ std::vector<v1::CancelResult> Controller::UpdateJob(const v1::UpdateJobRequest& 
       fail(v1::ERROR_CODE_INVALID_ARGUMENT, "nothing to change: give TimeLimit= and/or Partition=");
       continue;
     }
-    if (job.state != JobState::kPending) {
+    if (IsFinished(job.state)) {
+      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "job has already finished");
+      continue;
+    }
+    const bool running = job.state != JobState::kPending;
+    if (running && !request.partition().empty()) {
       fail(v1::ERROR_CODE_INVALID_ARGUMENT,
-           IsFinished(job.state)
-               ? "job has already finished"
-               : "job is " + std::string(request.partition().empty() ? "running: its time limit is enforced on "
-                                                                       "its node from the launch and cannot change "
-                                                                       "any more"
-                                                                     : "running: its partition cannot change") +
-                     " (only pending jobs can be updated)");
+           "job " + std::to_string(id) + " is running: only a pending job can change partition");
       continue;
     }
     const PartitionConfig* part = config_.FindPartition(request.partition().empty() ? job.partition
@@ -1694,7 +1727,19 @@ std::vector<v1::CancelResult> Controller::UpdateJob(const v1::UpdateJobRequest& 
                                                 part->name + " (" + FormatTimeLimit(part_max) + ")");
       continue;
     }
+    const bool changed = job.time_limit_minutes != limit;
     job.time_limit_minutes = limit;
+    if (running && changed) {
+      // The nodes enforce it: each one's stepds move their deadline.
+      const bool unlimited = limit == kUnlimitedMinutes;
+      const int64_t end = unlimited ? 0 : job.start_time + int64_t{limit} * 60;
+      if (!unlimited && job.spec.signal_number() != 0 && Now() < end - int64_t{job.spec.signal_time_s()}) {
+        job.warn_signal_sent = false;  // due again before the new end
+      }
+      for (const auto& a : job.allocation) {
+        limit_updates_.push_back({a.node, id, unlimited ? 0 : limit, end});
+      }
+    }
     if (!request.partition().empty()) {
       job.partition = part->name;
       job.spec.set_partition(part->name);
@@ -1769,6 +1814,36 @@ void Controller::EndSteps(JobRecord& job, JobState state, const std::string& rea
     step.set_reason(reason);
     step.set_end_time(Now());
   }
+}
+
+void Controller::SendWarnSignals() {
+  const int64_t now = Now();
+  for (auto& [id, job] : jobs_) {
+    // A job reloaded at start waits for its node to report it: before that no signal can land.
+    if (job.state != JobState::kRunning || !job.confirmed || job.warn_signal_sent ||
+        job.spec.signal_number() == 0 || job.time_limit_minutes == kUnlimitedMinutes ||
+        job.allocation.empty()) {
+      continue;
+    }
+    const int64_t end = job.start_time + int64_t{job.time_limit_minutes} * 60;
+    if (now < end - int64_t{job.spec.signal_time_s()}) continue;
+    job.warn_signal_sent = true;
+    MarkDirty(id);
+    const int32_t sig = job.spec.signal_number();
+    if (job.spec.signal_batch_only()) {
+      if (!job.spec.interactive()) signals_.push_back({job.allocation.front().node, id, sig, true, false});
+      continue;
+    }
+    std::set<std::string> nodes;
+    for (const auto& step : job.steps) nodes.insert(step.nodes_running().begin(), step.nodes_running().end());
+    for (const auto& node : nodes) signals_.push_back({node, id, sig, false, true});
+  }
+}
+
+std::vector<LimitAction> Controller::TakeLimitUpdates() {
+  std::vector<LimitAction> out;
+  out.swap(limit_updates_);
+  return out;
 }
 
 std::vector<SignalAction> Controller::TakeSignals() {

@@ -86,6 +86,11 @@ struct JobRecord {
   std::vector<v1::StepInfo> steps;
   uint32_t next_step_id = 0;
 
+  // sbatch --signal went out for this run (saved: a restarted controller sends it once only).
+  bool warn_signal_sent = false;
+  // Pending: the start the last pass reserved for it (squeue --start); 0 = none.
+  int64_t expected_start = 0;
+
   bool IsArrayRemainder() const { return array_remaining.has_value(); }
 };
 
@@ -131,6 +136,16 @@ struct SignalAction {
   std::string node;
   uint64_t job_id = 0;
   int32_t signal = 0;  // 0 = cancel
+  bool batch_only = false;  // the batch shell's process alone (sbatch --signal=B:)
+  bool steps_only = false;  // the steps' tasks, not the batch script (sbatch --signal=)
+};
+
+// A running job's new time limit for one of its nodes (scontrol update JobId= TimeLimit=).
+struct LimitAction {
+  std::string node;
+  uint64_t job_id = 0;
+  uint32_t time_limit_minutes = 0;  // 0 = unlimited
+  int64_t deadline = 0;             // Unix seconds; 0 = none
 };
 
 struct LaunchStepAction {
@@ -230,6 +245,8 @@ class Controller {
   Status CompleteJob(const v1::CompleteJobRequest& request, const Identity& who);
   // Signals the controller decided on its own (steps left behind by a finished job).
   std::vector<SignalAction> TakeSignals();
+  // New time limits of running jobs for their nodes, from UpdateJob.
+  std::vector<LimitAction> TakeLimitUpdates();
 
   // The last pass's priority breakdown of every pending job (sprio's view).
   const std::vector<sched::PriorityExplanation>& priorities() const { return priorities_; }
@@ -254,9 +271,11 @@ class Controller {
   // The batch with these jobs and nodes did not reach the store: write them with the next one.
   void CommitFailed(const std::vector<uint64_t>& job_ids, const std::vector<std::string>& nodes,
                     bool had_next_job_id);
-  // Settings a SIGHUP may change without a restart: operators, private_jobs and
-  // topology_policy (every node's last report is weighed again).
-  void Reconfigure(const Config& config);
+  // SIGHUP and scontrol reconfigure. Refused whole (nothing changes) when a setting that needs a restart differs; see
+  // reconfigure_plan.h for which apply live.
+  Status Reconfigure(const Config& config);
+  // What the last successful Reconfigure changed, one line each.
+  const std::vector<std::string>& last_reconfigure_changes() const { return last_reconfigure_changes_; }
 
   const JobRecord* FindJob(uint64_t id) const;
   // The element `task` of array `array_id` once it has a record of its own.
@@ -319,6 +338,8 @@ class Controller {
   // Interactive jobs keep their CPUs until their last step is over.
   void ReleaseIfIdle(JobRecord& job);
   void SignalSteps(JobRecord& job, int32_t signal);
+  // sbatch --signal: to the batch shell or the steps of every job that reached its time.
+  void SendWarnSignals();
   v1::StepInfo* FindStep(JobRecord& job, uint32_t step_id);
   static bool StepRunning(const v1::StepInfo& step) { return step.nodes_running_size() > 0; }
   void EndSteps(JobRecord& job, JobState state, const std::string& reason);
@@ -355,6 +376,8 @@ class Controller {
   };
   std::unordered_map<uint64_t, FinalState> finished_;
   std::vector<SignalAction> signals_;
+  std::vector<LimitAction> limit_updates_;
+  std::vector<std::string> last_reconfigure_changes_;
 };
 
 }  // namespace drover::ctld

@@ -80,8 +80,11 @@ int main(int argc, char** argv) {
   drover::SdNotifier systemd(io);  // READY=1 and the watchdog under Type=notify; no-op otherwise
   systemd.Ready("serving on port " + std::to_string(server.port()));
   drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config& c, drover::KeyRing k) {
+    // The configuration first (it may refuse), then the keys, whose signer reads credential_ttl.
+    DROVER_RETURN_IF_ERROR(controller.Reconfigure(c));
     server.ReloadKeys(std::move(k));
-    controller.Reconfigure(c);
+    for (const auto& change : controller.last_reconfigure_changes()) spdlog::info("reconfigured: {}", change);
+    return drover::Status::Ok();
       },
       {[&] { systemd.Reloading(); },
        [&](const drover::Status& s) {

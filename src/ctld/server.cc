@@ -314,6 +314,7 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       // Then every node that is up re-reads its copy; a node that misses it keeps its
       // configuration (and says so in its log and in ours).
       auto* out = reply.mutable_reconfigure_response();
+      for (const auto& change : controller_.last_reconfigure_changes()) out->add_changed(change);
       for (const auto& n : controller_.config().nodes) {
         const NodeRecord* node = controller_.FindNode(n.name);
         if (node == nullptr || !node->registered || node->down) continue;
@@ -345,9 +346,12 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
                      r.set_time_limit() ? " TimeLimit=" + FormatTimeLimit(r.time_limit_minutes()) : "",
                      r.partition().empty() ? "" : " Partition=" + r.partition());
       }
-      // Answered once the change is on disk, like hold and release.
-      CommitThen([this, request, respond, reply](const Status& s) {
+      // Answered once the change is on disk, like hold and release; running jobs' nodes learn
+      // the new limit after that.
+      auto limits = controller_.TakeLimitUpdates();
+      CommitThen([this, request, respond, reply, limits = std::move(limits)](const Status& s) {
         if (!s.ok()) return respond(MakeErrorReply(request, Status(s.code(), "the change was not saved: " + s.message())));
+        for (const auto& l : limits) SendLimit(l);
         respond(MakeReply(request, reply));
         RequestSchedule();
       });
@@ -627,6 +631,12 @@ void CtldServer::Signal(const SignalAction& action) {
   v1::Body body;
   body.mutable_signal_job()->set_job_id(action.job_id);
   body.mutable_signal_job()->set_signal(action.signal);
+  body.mutable_signal_job()->set_batch_only(action.batch_only);
+  body.mutable_signal_job()->set_steps_only(action.steps_only);
+  if (action.batch_only || action.steps_only) {
+    spdlog::info("job {}: signal {} to its {} on {} (--signal, before its time limit)", action.job_id,
+                 action.signal, action.batch_only ? "batch shell" : "steps", action.node);
+  }
   const uint64_t job_id = action.job_id;
   const std::string node = action.node;
   ClientFor(node)->Call(MakeEnvelope(body), [job_id, node](Result<v1::Envelope> response) {
@@ -635,6 +645,23 @@ void CtldServer::Signal(const SignalAction& action) {
       // The node's next heartbeat is answered with the cancel again.
       spdlog::warn("signal for job {} on {} not delivered: {}", job_id, node,
                    result.status().message());
+    }
+  });
+}
+
+void CtldServer::SendLimit(const LimitAction& action) {
+  v1::Body body;
+  auto* r = body.mutable_update_job_limit();
+  r->set_job_id(action.job_id);
+  r->set_time_limit_minutes(action.time_limit_minutes);
+  r->set_deadline(action.deadline);
+  const uint64_t job_id = action.job_id;
+  const std::string node = action.node;
+  ClientFor(node)->Call(MakeEnvelope(body), [job_id, node](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    if (!result.ok()) {
+      // The node keeps enforcing the limit it had; the job may end at its old limit.
+      spdlog::warn("new time limit of job {} not delivered to {}: {}", job_id, node, result.status().message());
     }
   });
 }

@@ -63,6 +63,7 @@ class CtldServer {
   void CommitThen(std::function<void(Status)> then);
   void Launch(const LaunchAction& action);
   void Signal(const SignalAction& action);
+  void SendLimit(const LimitAction& action);
   std::shared_ptr<RpcClient> ClientFor(const std::string& node);
   void ArmTimer();
   void PruneAccounting();

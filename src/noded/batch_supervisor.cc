@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,19 @@ void TerminateAll(pid_t task, int kill_wait_s, JobConfinement& confinement) {
   }
 }
 
+// The limit noded wrote for a running job (minutes from its start; 0 = none), if readable.
+std::optional<uint32_t> ReadTimeLimit(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return std::nullopt;
+  try {
+    const unsigned long n = std::stoul(*text);
+    if (n > 0xFFFFFFFFul) return std::nullopt;
+    return static_cast<uint32_t>(n);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launch) {
@@ -207,8 +221,8 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
                                          Survives::kProcessCrash);
 
   const auto start = std::chrono::steady_clock::now();
-  const bool limited = launch.time_limit_minutes() != 0;
-  const auto deadline = start + std::chrono::minutes(launch.time_limit_minutes());
+  bool limited = launch.time_limit_minutes() != 0;
+  auto deadline = start + std::chrono::minutes(launch.time_limit_minutes());
   EndCause cause = EndCause::kExited;
   int status = 0;
   for (;;) {
@@ -219,6 +233,14 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
       cause = EndCause::kCancelled;
       TerminateAll(task, static_cast<int>(opt.kill_wait_s), confinement);
       break;
+    }
+    if (sig == SIGHUP) {
+      // noded wrote the job's new time limit (scontrol update), in minutes from the start.
+      if (auto minutes = ReadTimeLimit(opt.job_dir + "/time_limit")) {
+        limited = *minutes != 0;
+        deadline = start + std::chrono::minutes(*minutes);
+        std::cerr << "drover-stepd: time limit now " << *minutes << " minutes (0 = none)" << std::endl;
+      }
     }
     if (limited && std::chrono::steady_clock::now() >= deadline) {
       cause = EndCause::kTimeout;

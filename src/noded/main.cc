@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   systemd.Ready("serving as node " + name);
   drover::ReloadOnSignal reload(io, config_path, [&](const drover::Config&, drover::KeyRing k) {
     daemon.ReloadKeys(std::move(k));
+    return drover::Status::Ok();
       },
       {[&] { systemd.Reloading(); },
        [&](const drover::Status& s) {

@@ -342,7 +342,11 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       s = LaunchJob(body->launch_job());
       break;
     case v1::Body::kSignalJob:
-      s = SignalJob(body->signal_job().job_id(), body->signal_job().signal());
+      s = SignalJob(body->signal_job().job_id(), body->signal_job().signal(), body->signal_job().batch_only(),
+                    body->signal_job().steps_only());
+      break;
+    case v1::Body::kUpdateJobLimit:
+      s = UpdateJobLimit(body->update_job_limit());
       break;
     case v1::Body::kReconfigure:
       spdlog::info("the controller asks for a configuration reload");
@@ -534,8 +538,12 @@ Result<pid_t> NodeDaemon::ForkBatchSupervisor(const std::string& dir, const Step
   return pid;
 }
 
-Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal) {
-  const bool had_steps = SignalSteps(job_id, signal);
+Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal, bool batch_only, bool steps_only) {
+  if (steps_only && signal != 0) {
+    if (SignalSteps(job_id, signal)) return Status::Ok();
+    return Status::NotFound("job " + std::to_string(job_id) + " has no step running on " + options_.node_name);
+  }
+  const bool had_steps = !batch_only && SignalSteps(job_id, signal);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() && had_steps) return Status::Ok();
   if (it == jobs_.end()) {
@@ -548,9 +556,37 @@ Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal) {
   }
   auto task = ReadPid(JobDir(spool_, job_id) + "/task.pid");
   if (!task.ok()) return Status::Unavailable("job " + std::to_string(job_id) + " has not started its script yet");
+  if (batch_only) {
+    if (kill(*task, signal) != 0) return Status::NotFound(std::string("cannot signal the batch shell: ") + std::strerror(errno));
+    return Status::Ok();
+  }
   if (kill(-*task, signal) != 0 && kill(*task, signal) != 0) {
     return Status::NotFound(std::string("cannot signal job: ") + std::strerror(errno));
   }
+  return Status::Ok();
+}
+
+Status NodeDaemon::UpdateJobLimit(const v1::UpdateJobLimitRequest& request) {
+  const uint64_t id = request.job_id();
+  bool any = false;
+  // The file first, then SIGHUP: a stepd reads the limit when told, and a noded restart in
+  // between loses nothing.
+  if (auto it = jobs_.find(id); it != jobs_.end()) {
+    DROVER_RETURN_IF_ERROR(WriteFileAtomic(JobDir(spool_, id) + "/time_limit",
+                                           std::to_string(request.time_limit_minutes()) + "\n", 0600,
+                                           Survives::kProcessCrash));
+    kill(it->second.stepd, SIGHUP);
+    any = true;
+  }
+  for (const auto& [key, step] : steps_) {
+    if (key.first != id) continue;
+    DROVER_RETURN_IF_ERROR(WriteFileAtomic(StepDir(key) + "/deadline", std::to_string(request.deadline()) + "\n", 0600,
+                                           Survives::kProcessCrash));
+    kill(step.stepd, SIGHUP);
+    any = true;
+  }
+  if (!any) return Status::NotFound("job " + std::to_string(id) + " is not running on " + options_.node_name);
+  spdlog::info("job {}: time limit now {} minutes (0 = none)", id, request.time_limit_minutes());
   return Status::Ok();
 }
 

@@ -83,7 +83,10 @@ class NodeDaemon {
   Result<pid_t> ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd,
                                     const v1::LaunchJobRequest& launch);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
-  Status SignalJob(uint64_t job_id, int32_t signal);
+  // batch_only: the batch shell's process alone; steps_only: the steps' tasks alone.
+  Status SignalJob(uint64_t job_id, int32_t signal, bool batch_only = false, bool steps_only = false);
+  // A running job's new time limit: its stepds here re-read it from their directory.
+  Status UpdateJobLimit(const v1::UpdateJobLimitRequest& request);
   void RecoverJobs();
   void ResolveCgroupParent();
   void RemoveOrphanCgroups();

@@ -96,6 +96,7 @@ class StepSupervisor {
         verifier_({std::move(key)}, VerifierOptions{opt_.clock_skew_s}),
         acceptor_(io_),
         signals_(io_, SIGCHLD, SIGTERM, SIGINT),
+        hup_(io_, SIGHUP),
         attach_timer_(io_),
         kill_timer_(io_),
         deadline_timer_(io_),
@@ -116,14 +117,8 @@ class StepSupervisor {
       if (e || attached_) return;
       EndNow(JobState::kFailed, "srun did not connect to the step within 30 s");
     });
-    if (launch_.deadline() != 0) {
-      const auto left = std::chrono::seconds(std::max<int64_t>(
-          0, launch_.deadline() - ToUnixSeconds(std::chrono::system_clock::now())));
-      deadline_timer_.expires_after(left);
-      deadline_timer_.async_wait([this](const asio::error_code& e) {
-        if (!e) Terminate(JobState::kTimeout, "time limit reached");
-      });
-    }
+    ArmDeadline(launch_.deadline());
+    WaitHangup();
     Accept();
     io_.run();
     return exit_status_;
@@ -608,6 +603,34 @@ class StepSupervisor {
     });
   }
 
+  void ArmDeadline(int64_t deadline) {
+    deadline_timer_.cancel();
+    if (deadline == 0) return;
+    const auto left = std::chrono::seconds(
+        std::max<int64_t>(0, deadline - ToUnixSeconds(std::chrono::system_clock::now())));
+    deadline_timer_.expires_after(left);
+    deadline_timer_.async_wait([this](const asio::error_code& e) {
+      if (!e) Terminate(JobState::kTimeout, "time limit reached");
+    });
+  }
+
+  // SIGHUP from noded: the job's time limit changed; the new end is in <dir>/deadline.
+  void WaitHangup() {
+    hup_.async_wait([this](const asio::error_code& ec, int) {
+      if (ec) return;
+      auto text = ReadWholeFile(opt_.dir + "/deadline");
+      if (text.ok()) {
+        try {
+          const int64_t deadline = std::stoll(*text);
+          std::cerr << "drover-stepd: the job's time limit now ends at " << deadline << " (0 = none)" << std::endl;
+          ArmDeadline(deadline);
+        } catch (const std::exception&) {
+        }
+      }
+      WaitHangup();
+    });
+  }
+
   // SIGTERM now, SIGKILL after kill_wait: as a batch job's cancel.
   void Terminate(JobState state, const std::string& reason) {
     if (end_state_) return;
@@ -744,6 +767,7 @@ class StepSupervisor {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::signal_set hup_;
   asio::steady_timer attach_timer_, kill_timer_, deadline_timer_, exit_timer_;
   std::shared_ptr<SslStream> stream_;
   std::shared_ptr<FrameDecoder> decoder_;

@@ -32,6 +32,15 @@ if command -v man >/dev/null 2>&1; then
 fi
 pass "the build wrote drover.1 and drover-<command>.1 into $man_dir"
 
+# The Slurm names have pages of their own, from the same definitions as their --help.
+for cmd in sbatch srun salloc squeue sinfo scancel sacct scontrol; do
+  [ -s "$man_dir/$cmd.1" ] || fail "the build made no $man_dir/$cmd.1"
+  grep -e "^\.TH ${cmd^^} 1" "$man_dir/$cmd.1" >/dev/null || fail "no .TH in $cmd.1"
+done
+grep -qF '\fB\-\-signal\fR' "$man_dir/sbatch.1" || fail "sbatch.1 has no --signal"
+grep -qF '\fB\-\-start\fR' "$man_dir/squeue.1" || fail "squeue.1 has no --start"
+pass "the build wrote sbatch.1 ... scontrol.1 for the Slurm names"
+
 completion=$(dirname "$0")/../../etc/bash-completion/drover
 bash -n "$completion" || fail "bash -n $completion"
 # complete WORD...: the candidates _drover offers for the last word.

@@ -109,6 +109,18 @@ script -qec "NO_COLOR=1 drover queue" /dev/null >nocolor.out </dev/null
 script -qec "drover queue --no-color" /dev/null >nocolor2.out </dev/null
 ! grep -q $'\033' nocolor2.out || fail "colour with --no-color"
 pass "colour only on a terminal, not with NO_COLOR or --no-color; tables fit COLUMNS"
+# drover acct and drover control show node|partition|job: tables fitted to the terminal too.
+for cmd in "drover acct" "drover control show node" "drover control show partition" "drover control show job"; do
+  script -qec "COLUMNS=50 $cmd" /dev/null >fit.out </dev/null
+  [ "$(grep -c . fit.out)" -ge 2 ] || fail "$cmd printed no table: $(cat fit.out)"
+  while IFS= read -r line; do
+    line=${line//$'\r'/}
+    [ "${#line}" -le 50 ] || fail "$cmd: a line is wider than COLUMNS=50: $line"
+  done <fit.out
+done
+grep -q "^NODE " <(drover control show node) || fail "drover control show node: $(drover control show node)"
+scontrol show node | grep -q "^NodeName=" || fail "scontrol show node lost its Key=Value layout"
+pass "drover acct and drover control show fit the terminal; scontrol keeps Slurm's layout"
 
 # --- JSON and completion of job ids -------------------------------------------------------
 drover queue --json >queue.json

@@ -50,3 +50,25 @@ as "$u" scontrol --config "$TMP/with-operator.yaml" update NodeName=node2 State=
   fail "the refused reload changed the operators"
 scontrol update NodeName=node2 State=RESUME
 pass "a broken drover.yaml is refused with its reason and changes nothing"
+
+# Partitions and added nodes apply live; drover control reconfigure says what changed.
+cp "$TMP/good.yaml" "$DROVER_CONF"
+sed -i -e 's/default: true}/default: true, max_time: 30, state: down}/' \
+  -e 's/^partitions:/  - {names: node9, address: 127.0.0.1, port: 9, cpus: 1, memory: 100}\npartitions:/' "$DROVER_CONF"
+echo '  - {name: extra, nodes: node9}' >> "$DROVER_CONF"
+out=$(drover control reconfigure) || fail "reconfigure with partition and node changes failed"
+grep -q "reconfigured: node node9 added" <<<"$out" || fail "drover control reconfigure said: $out"
+grep -q "reconfigured: partition batch: State DOWN MaxTime 30:00" <<<"$out" || fail "drover control reconfigure said: $out"
+[ "$(sinfo -h -p batch -o '%a %l')" = "down 30:00" ] || fail "batch after reconfigure: $(sinfo -h -p batch -o '%a %l')"
+[ "$(sinfo -h -p extra -o '%P %D')" = "extra 1" ] || fail "new partition: $(sinfo -h -p extra -o '%P %D')"
+scontrol show node node9 | grep -q "NodeName=node9" || fail "the added node is unknown: $(scontrol show node node9 2>&1)"
+[ "$(cat "$CLUSTER/run/ctld.pid")" = "$ctld_pid" ] || fail "drover-ctld was restarted"
+pass "reconfigure applies partition changes (state, MaxTime, a new one) and a new node live"
+
+# A setting that needs a restart: refused, naming it, and nothing else of the edit applies.
+cp "$TMP/good.yaml" "$DROVER_CONF"
+sed -i -e 's/kill_wait: 2}/kill_wait: 3}/' "$DROVER_CONF"
+if out=$(scontrol reconfigure 2>&1); then fail "a kill_wait change was taken without a restart"; fi
+grep -q "need a restart.*kill_wait (drover-noded)" <<<"$out" || fail "kill_wait reconfigure said: $out"
+[ "$(sinfo -h -p batch -o '%a %l')" = "down 30:00" ] || fail "the refused reload changed partitions: $(sinfo -h -p batch -o '%a %l')"
+pass "a change that needs a restart is refused with the setting's name and changes nothing"

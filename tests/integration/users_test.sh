@@ -2,7 +2,7 @@
 # Authorization with real unprivileged users (issue 3): user A's job runs as A with A's
 # groups and output owned by A; user B cannot cancel or hold A's job, nor see its private
 # details; an operator can; a non-operator cannot drain a node, an operator can; the owner lowers
-# a pending job's time limit, only an operator raises it.
+# a job's time limit (pending or running), only an operator raises it.
 # Needs root to create the users; they and their group are removed on exit, pass or fail.
 source "$(dirname "$0")/lib.sh"
 is_root || { echo "SKIP: needs root to create test users"; exit 77; }
@@ -82,10 +82,13 @@ if out=$(scontrol update JobId="$pending" Partition=nosuch 2>&1); then fail "mov
 grep -q "invalid partition" <<<"$out" || fail "missing partition said: $out"
 if out=$(scontrol update JobId="$pending" TimeLimit=soon 2>&1); then fail "TimeLimit=soon accepted"; fi
 grep -q "D-H:M:S" <<<"$out" || fail "bad time said: $out"
-if out=$(as "$ua" scontrol update JobId="$id" TimeLimit=10 2>&1); then fail "a running job's limit changed: $out"; fi
-grep -q "only pending jobs" <<<"$out" || fail "running job update said: $out"
+# A running job: the owner may still lower its limit, not raise it.
+as "$ua" scontrol update JobId="$id" TimeLimit=100 || fail "A could not lower its running job's limit"
+[ "$(squeue -h -j "$id" -o %l)" = 1:40:00 ] || fail "running job's %l after lowering: $(squeue -h -j "$id" -o %l)"
+if out=$(as "$ua" scontrol update JobId="$id" TimeLimit=200 2>&1); then fail "A raised its running job's limit: $out"; fi
+grep -q "operators" <<<"$out" || fail "A's raise of a running job said: $out"
 scancel "$pending"
-pass "scontrol update JobId= TimeLimit= Partition=: owner lowers, operator raises, pending jobs only"
+pass "scontrol update JobId= TimeLimit= Partition=: owner lowers, operator raises, also while running"
 
 if out=$(as "$ub" scontrol update NodeName=node2 State=DRAIN Reason=test 2>&1); then
   fail "a non-operator drained a node: $out"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <set>
@@ -1515,16 +1516,91 @@ TEST_F(UpdateJobTest, PartitionRules) {
   EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 30u);
 }
 
-// Running jobs keep the limit drover-stepd enforces; finished and unknown jobs are errors.
-TEST_F(UpdateJobTest, OnlyPendingJobsChange) {
+// A running job's limit changes (the nodes are told); its partition does not. Finished and
+// unknown jobs are errors.
+TEST_F(UpdateJobTest, RunningJobsChangeTheirLimitNotTheirPartition) {
   const uint64_t id = StartJobOnNode1();
-  const auto running = Update(id, 5, "");
-  EXPECT_EQ(running.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
-  EXPECT_NE(running.message().find("pending"), std::string::npos) << running.message();
-  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 60u);
+  EXPECT_EQ(Update(id, 5, "").code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindJob(id)->time_limit_minutes, 5u);
+  const auto moved = Update(id, 5, "short");
+  EXPECT_EQ(moved.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(moved.message().find("pending"), std::string::npos) << moved.message();
+  EXPECT_EQ(ctl().FindJob(id)->partition, "batch");
   EXPECT_EQ(Update(999, 5, "").code(), v1::ERROR_CODE_NOT_FOUND);
   ASSERT_TRUE(Finish(id, "node1", v1::JOB_STATE_COMPLETED).ok());
   EXPECT_NE(Update(id, 5, "").message().find("finished"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover::ctld
+
+namespace drover::ctld {
+namespace {
+
+// sbatch --signal=B:10@120 with a ten-minute limit: the batch shell gets signal 10 once, about
+// two minutes before the end; a job without running steps and no B: gets nothing.
+TEST_F(ControllerTest, WarnSignalGoesOutOnceBeforeTheTimeLimit) {
+  v1::JobSpec spec = Spec();
+  spec.set_time_limit_minutes(10);
+  spec.set_signal_number(10);
+  spec.set_signal_time_s(120);
+  spec.set_signal_batch_only(true);
+  const uint64_t id = StartJobOnNode1(spec);
+  (void)ctl().TakeSignals();
+  clock_.Advance(seconds(7 * 60));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty());
+  clock_.Advance(seconds(61));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  const auto sent = ctl().TakeSignals();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].node, "node1");
+  EXPECT_EQ(sent[0].job_id, id);
+  EXPECT_EQ(sent[0].signal, 10);
+  EXPECT_TRUE(sent[0].batch_only);
+  EXPECT_FALSE(sent[0].steps_only);
+  EXPECT_TRUE(ctl().FindJob(id)->warn_signal_sent);
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty());
+  // Saved with the job, so that a restarted controller does not send it again.
+  const StoreBatch batch = ctl().TakeBatch();
+  const auto saved = std::find_if(batch.jobs.begin(), batch.jobs.end(),
+                                  [&](const v1::StoredJob& j) { return j.job_id() == id; });
+  ASSERT_NE(saved, batch.jobs.end());
+  EXPECT_TRUE(saved->warn_signal_sent());
+}
+
+TEST_F(ControllerTest, RunningJobLimitOwnerLowersOperatorRaisesNodesLearnIt) {
+  v1::JobSpec spec = Spec();
+  spec.set_time_limit_minutes(30);
+  const uint64_t id = StartJobOnNode1(spec);
+  v1::UpdateJobRequest r;
+  r.add_job_ids(id);
+  r.set_set_time_limit(true);
+  r.set_time_limit_minutes(20);
+  auto res = ctl().UpdateJob(r, Alice());
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  auto limits = ctl().TakeLimitUpdates();
+  ASSERT_EQ(limits.size(), 1u);
+  EXPECT_EQ(limits[0].node, "node1");
+  EXPECT_EQ(limits[0].time_limit_minutes, 20u);
+  EXPECT_EQ(limits[0].deadline, ctl().FindJob(id)->start_time + 20 * 60);
+  r.set_time_limit_minutes(25);
+  res = ctl().UpdateJob(r, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_TRUE(ctl().TakeLimitUpdates().empty());
+  res = ctl().UpdateJob(r, Root());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(ctl().TakeLimitUpdates().size(), 1u);
+  v1::UpdateJobRequest p;
+  p.add_job_ids(id);
+  p.set_partition("batch");
+  res = ctl().UpdateJob(p, Root());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(res[0].message().find("only a pending job can change partition"), std::string::npos);
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ TEST_F(KeyRingTest, SighupAppliesNewKeysAndABadEditChangesNothing) {
   ReloadOnSignal reload(io, config, [&](const Config&, KeyRing k) {
     applied.push_back(k);
     io.stop();
+    return Status::Ok();
   });
 
   WriteConfig(current, WriteKey("next.key", 'n'));
@@ -99,7 +100,7 @@ TEST_F(KeyRingTest, TheObserverHearsEveryReloadBeginAndEndEvenARefusedOne) {
   asio::io_context io;
   std::vector<std::string> events;
   ReloadOnSignal reload(
-      io, config, [&](const Config&, KeyRing) { events.push_back("apply"); },
+      io, config, [&](const Config&, KeyRing) { events.push_back("apply"); return Status::Ok(); },
       {[&] { events.push_back("begin"); },
        [&](const Status& s) { events.push_back(s.ok() ? "end ok" : "end refused"); }});
 
@@ -107,6 +108,16 @@ TEST_F(KeyRingTest, TheObserverHearsEveryReloadBeginAndEndEvenARefusedOne) {
   WriteConfig(current, dir_ + "/missing.key");
   EXPECT_FALSE(reload.Reload().ok());
   EXPECT_EQ(events, (std::vector<std::string>{"begin", "apply", "end ok", "begin", "end refused"}));
+}
+
+TEST_F(KeyRingTest, AnApplyThatRefusesMakesTheReloadFail) {
+  const std::string current = WriteKey("current.key", 'c');
+  const std::string config = WriteConfig(current, "");
+  asio::io_context io;
+  ReloadOnSignal reload(io, config, [&](const Config&, KeyRing) { return Status::Unsupported("needs a restart"); });
+  const Status s = reload.Reload();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "needs a restart");
 }
 
 }  // namespace

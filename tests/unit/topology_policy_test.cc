@@ -237,10 +237,10 @@ TEST_F(TopologyPolicyTest, ReconfiguringThePolicyWeighsTheLastReportAgain) {
   ASSERT_EQ(Node1().state(), v1::NODE_STATE_INVALID);
   Config relaxed = config_;
   relaxed.topology_policy = TopologyPolicy::kConfig;
-  ctl().Reconfigure(relaxed);
+  ASSERT_TRUE(ctl().Reconfigure(relaxed).ok());
   EXPECT_EQ(Node1().state(), v1::NODE_STATE_IDLE);
   EXPECT_EQ(Node1().reason(), "");
-  ctl().Reconfigure(config_);  // strict again
+  ASSERT_TRUE(ctl().Reconfigure(config_).ok());  // strict again
   EXPECT_EQ(Node1().state(), v1::NODE_STATE_INVALID);
 }
 
