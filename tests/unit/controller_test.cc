@@ -108,6 +108,15 @@ class ControllerTest : public testing::Test {
     return id;
   }
 
+  // What a restarting controller would load: the unfinished jobs of everything committed so far.
+  StoredState TakeSavedJobs() {
+    StoreBatch batch = ctl().TakeBatch();
+    StoredState saved;
+    saved.next_job_id = batch.next_job_id;
+    for (const auto& j : batch.jobs) saved.unfinished.push_back(j);
+    return saved;
+  }
+
   Status Finish(uint64_t id, const std::string& node, v1::JobState state, int32_t exit_code = 0) {
     v1::JobFinishedRequest request;
     request.set_job_id(id);
@@ -812,10 +821,7 @@ TEST_F(ControllerTest, RestoreReconcilesRunningJobs) {
   const uint64_t kept = StartJobOnNode1();
   const uint64_t lost = StartJobOnNode1();
   const uint64_t pending = SubmitOk();
-  StoreBatch batch = ctl().TakeBatch();
-  StoredState saved;
-  saved.next_job_id = batch.next_job_id;
-  for (const auto& j : batch.jobs) saved.unfinished.push_back(j);
+  StoredState saved = TakeSavedJobs();
 
   Controller restarted(config_, clock_);
   restarted.Restore(saved, seconds(30));
@@ -840,10 +846,7 @@ TEST_F(ControllerTest, RestoreReconcilesRunningJobs) {
 // A running job whose node does not register again within the grace period is lost with it.
 TEST_F(ControllerTest, RestoreEndsTheJobsOfANodeThatDoesNotReturn) {
   const uint64_t lost = StartJobOnNode1();
-  StoreBatch batch = ctl().TakeBatch();
-  StoredState saved;
-  saved.next_job_id = batch.next_job_id;
-  for (const auto& j : batch.jobs) saved.unfinished.push_back(j);
+  StoredState saved = TakeSavedJobs();
   Controller restarted(config_, clock_);
   restarted.Restore(saved, seconds(30));
   clock_.Advance(seconds(31));
