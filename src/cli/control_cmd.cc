@@ -369,6 +369,21 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
   return ReportError(prog, Status::InvalidArgument("cannot show '" + entity + "': use job, node, partition, config, hostnames or hostlist"));
 }
 
+// One line per refused item (naming its job when the items are jobs; a node's message names
+// the node), and the exit code of the last refusal; 0 when every item went through.
+int ReportItems(const std::string& prog, const google::protobuf::RepeatedPtrField<v1::CancelResult>& results,
+                bool jobs) {
+  int rc = 0;
+  for (const auto& r : results) {
+    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
+    std::cerr << prog << ": error: ";
+    if (jobs) std::cerr << "job " << r.job_id() << ": ";
+    std::cerr << r.message() << "\n";
+    rc = ItemExitCode(prog, r.code());
+  }
+  return rc;
+}
+
 int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
               const std::optional<std::string>& config) {
   auto client = ControllerClient::Connect(config);
@@ -380,13 +395,7 @@ int JobAction(const std::string& prog, v1::ControlAction action, const std::vect
   for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
-  int rc = 0;
-  for (const auto& r : reply->control_job_response().results()) {
-    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
-    std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
-    rc = ItemExitCode(prog, r.code());
-  }
-  return rc;
+  return ReportItems(prog, reply->control_job_response().results(), true);
 }
 
 int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& request,
@@ -398,13 +407,7 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
   *body.mutable_update_node() = *request;
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
-  int rc = 0;
-  for (const auto& r : reply->update_node_response().results()) {
-    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
-    std::cerr << prog << ": error: " << r.message() << "\n";
-    rc = ItemExitCode(prog, r.code());
-  }
-  return rc;
+  return ReportItems(prog, reply->update_node_response().results(), false);
 }
 
 int JobUpdateAction(const std::string& prog, const std::vector<std::string>& words,
@@ -420,13 +423,7 @@ int JobUpdateAction(const std::string& prog, const std::vector<std::string>& wor
   for (uint64_t id : *ids) body.mutable_update_job()->add_job_ids(id);
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
-  int rc = 0;
-  for (const auto& r : reply->update_job_response().results()) {
-    if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
-    std::cerr << prog << ": error: job " << r.job_id() << ": " << r.message() << "\n";
-    rc = ItemExitCode(prog, r.code());
-  }
-  return rc;
+  return ReportItems(prog, reply->update_job_response().results(), true);
 }
 
 // scontrol reconfigure: the controller re-reads its configuration and asks every node to.
