@@ -75,11 +75,15 @@ std::string TotalCpu(uint64_t ms) {
   return buf;
 }
 
+// Whether the job was given nodes: a job that ended while pending has a start time but none.
+bool Ran(const v1::JobInfo& job) { return job.allocation_size() > 0 || !job.node_list().empty(); }
+
 // The value of one field for the job row (step == "") or a step row ("batch").
 std::string Value(const v1::JobInfo& job, const std::string& field, const std::string& step, int64_t now,
                   bool cancelled_by_uid) {
   const bool is_step = !step.empty();
   const bool started = job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING;
+  const bool ran = started && Ran(job);
   const int64_t end = job.end_time() ? job.end_time() : now;
   const int64_t elapsed = started ? std::max<int64_t>(0, end - job.start_time()) : 0;
   const std::string id = std::to_string(job.job_id());
@@ -110,7 +114,7 @@ std::string Value(const v1::JobInfo& job, const std::string& field, const std::s
   if (field == "NodeList") return node_list;
   if (field == "NNodes" || field == "AllocNodes") return std::to_string(nodes ? nodes : std::max<uint32_t>(job.spec().min_nodes(), 1));
   if (field == "ReqNodes") return std::to_string(job.spec().min_nodes() ? job.spec().min_nodes() : 1);
-  if (field == "AllocCPUS" || field == "NCPUS") return std::to_string(started ? cpus : 0);
+  if (field == "AllocCPUS" || field == "NCPUS") return std::to_string(ran ? cpus : 0);
   if (field == "ReqCPUS") return std::to_string(job.cpus());
   if (field == "ReqMem") {
     if (job.spec().mem_per_cpu_mb()) return Mem(job.spec().mem_per_cpu_mb()) + "c";
@@ -168,8 +172,9 @@ std::vector<std::vector<std::string>> AcctRows(const v1::JobInfo& job, const std
                                                int64_t now, bool cancelled_by_uid) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> steps{""};
-  // An interactive allocation (srun, salloc) has no batch step.
-  if (job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING && !job.spec().interactive()) {
+  // An interactive allocation (srun, salloc) has no batch step, nor has a job cancelled while it
+  // waited (its start time is its end time, as in Slurm, but nothing ran).
+  if (job.start_time() != 0 && job.state() != v1::JOB_STATE_PENDING && !job.spec().interactive() && Ran(job)) {
     steps.push_back("batch");
   }
   for (const auto& step : steps) {

@@ -314,6 +314,7 @@ TEST(AcctRowsTest, ArrayElementIds) {
   job.set_state(v1::JOB_STATE_COMPLETED);
   job.set_start_time(1000);
   job.set_end_time(1010);
+  job.add_allocation()->set_node("node1");
   auto fields = ParseAcctFields("JobID,JobIDRaw");
   ASSERT_TRUE(fields.ok());
   const auto rows = AcctRows(job, *fields, 2000, false);
@@ -325,6 +326,32 @@ TEST(AcctRowsTest, ArrayElementIds) {
   job.set_state(v1::JOB_STATE_PENDING);
   job.set_start_time(0);
   EXPECT_EQ(AcctRows(job, *fields, 2000, false)[0][0], "50_[4-9%2]");
+}
+
+// Slurm gives a job cancelled while it waited a start time (its end), but no batch step and
+// no CPUs: nothing ran.
+TEST(AcctRowsTest, CancelledWhilePendingHasNoBatchStep) {
+  v1::JobInfo job;
+  job.set_job_id(35);
+  job.set_cpus(4);
+  job.set_state(v1::JOB_STATE_CANCELLED);
+  job.set_start_time(1000);
+  job.set_end_time(1000);
+  auto fields = ParseAcctFields("JobID,AllocCPUS,NodeList");
+  ASSERT_TRUE(fields.ok());
+  auto rows = AcctRows(job, *fields, 2000, false);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"35", "0", "None assigned"}));
+
+  job.set_start_time(990);
+  auto* a = job.add_allocation();
+  a->set_node("node1");
+  a->set_cpus(4);
+  job.set_node_list("node1");
+  rows = AcctRows(job, *fields, 2000, false);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"35", "4", "node1"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"35.batch", "4", "node1"}));
 }
 }  // namespace
 }  // namespace drover::cli
