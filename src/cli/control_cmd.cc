@@ -8,6 +8,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "cli/cli_util.h"
 #include "cli/client.h"
@@ -30,7 +31,9 @@ namespace {
 
 // The numeric id of element `index` of array `array_id` (CONTRACT.md §8.4 "12_7"): the
 // controller knows it once the element has started; a not-started element has no id yet.
-Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uint64_t index) {
+// With `pending_as_array`, a not-started element resolves to its array's pending record (what
+// `scontrol show job 12_7` shows in Slurm) instead of being refused.
+Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uint64_t index, bool pending_as_array) {
   v1::Body body;
   body.mutable_query_jobs()->set_include_finished(true);
   body.mutable_query_jobs()->add_job_ids(array_id);
@@ -69,6 +72,7 @@ Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uin
   };
   for (const auto& j : jobs) {
     if (j.array_job_id() == array_id && !j.array_pending().empty() && pending_has(j.array_pending())) {
+      if (pending_as_array) return j.job_id();
       return Status::InvalidArgument("element " + text + " has not started yet: act on the whole array " +
                                      std::to_string(array_id) + " (its pending elements are " +
                                      JobIdText(j) + ")");
@@ -77,9 +81,13 @@ Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uin
   return Status::NotFound("Invalid job id specified: " + text);
 }
 
-// "12", "12,13", "12_7" (an array element, resolved through `client`).
-Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, ControllerClient& client) {
+// "12", "12,13", "12_7" (an array element, resolved through `client`). `pending_arrays`, when
+// given, receives the ids of arrays named by one of their not-started elements (resolved to the
+// array's pending record); without it such an element is refused.
+Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, ControllerClient& client,
+                                       std::set<uint64_t>* pending_arrays = nullptr) {
   std::vector<uint64_t> ids;
+  std::set<uint64_t> plain;  // "12" as itself: the whole array, whatever else names one element
   for (const auto& w : words) {
     std::string item;
     for (size_t i = 0; i <= w.size(); ++i) {
@@ -95,11 +103,13 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, Co
               if (index_used != index.size() || !std::isdigit(static_cast<unsigned char>(index[0]))) {
                 throw std::invalid_argument(item);
               }
-              auto element = ResolveElement(client, id, task);
+              auto element = ResolveElement(client, id, task, pending_arrays != nullptr);
               if (!element.ok()) return element.status();
               ids.push_back(*element);
+              if (pending_arrays != nullptr && *element == id) pending_arrays->insert(id);
             } else {
               if (used != item.size()) throw std::invalid_argument(item);
+              plain.insert(id);
               ids.push_back(id);
             }
           } catch (const std::exception&) {
@@ -113,6 +123,9 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, Co
     }
   }
   if (ids.empty()) return Status::InvalidArgument("no job id given");
+  if (pending_arrays != nullptr) {
+    for (uint64_t id : plain) pending_arrays->erase(id);
+  }
   return ids;
 }
 
@@ -273,8 +286,9 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     auto* q = body.mutable_query_jobs();
     q->set_include_finished(true);
     std::vector<uint64_t> ids;
+    std::set<uint64_t> pending_arrays;  // "12_7", not started: only the array's pending record
     if (!rest.empty()) {
-      auto parsed = ParseIds(rest, **client);
+      auto parsed = ParseIds(rest, **client, &pending_arrays);
       if (!parsed.ok()) return ReportError(prog, parsed.status());
       ids = *parsed;
       for (uint64_t id : ids) q->add_job_ids(id);
@@ -288,6 +302,17 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
       for (uint64_t id : ids) acct.mutable_query_acct()->add_job_ids(id);
       auto from_store = (*client)->Call(acct);
       if (from_store.ok()) jobs = from_store->query_acct_response().jobs();
+    }
+    if (!pending_arrays.empty()) {
+      // The array's other elements stay only if they were asked for themselves.
+      const std::set<uint64_t> asked(ids.begin(), ids.end());
+      google::protobuf::RepeatedPtrField<v1::JobInfo> kept;
+      for (auto& j : jobs) {
+        const bool other_element = pending_arrays.count(j.array_job_id()) && j.array_pending().empty() &&
+                                   !(asked.count(j.job_id()) && j.job_id() != j.array_job_id());
+        if (!other_element) *kept.Add() = std::move(j);
+      }
+      jobs = std::move(kept);
     }
     if (jobs.empty()) {
       std::cerr << "slurm_load_jobs error: Invalid job id specified\n";

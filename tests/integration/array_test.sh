@@ -54,10 +54,17 @@ wait_until 10 sh -c "squeue -h -j $id2 -o %i | grep -qx '${id2}_\[1,3%1\]'"
 scancel "${id2}_0"
 wait_until 30 sh -c "squeue -h -j $id2 -o '%i %T' | grep -q '^${id2}_1 RUNNING$'"
 pass "scancel ${id2}_2 (pending) and ${id2}_0 (running)"
+# A not-started element shows as its array's pending record, as in Slurm; nothing else shows.
+shown=$(scontrol -o show job "${id2}_3")
+[ "$(echo "$shown" | wc -l)" -eq 1 ] || fail "scontrol show job ${id2}_3: $shown"
+[[ "$shown" == "JobId=$id2 ArrayJobId=$id2 ArrayTaskId=3%1 "* ]] || fail "scontrol show job ${id2}_3: $shown"
+pass "scontrol show job ${id2}_3 (not started) shows the pending record"
 scancel "$id2"
 wait_until 30 sh -c "[ -z \"\$(squeue -h -j $id2 -t PD,R -o %i)\" ]"
 states=$(sacct -j "$id2" -X -P -n -o JobID,State | sort | paste -sd' ')
 [ "$states" = "${id2}_0|CANCELLED ${id2}_1|CANCELLED ${id2}_2|CANCELLED ${id2}_[3%1]|CANCELLED" ] || fail "after scancel: $states"
+steps=$(sacct -j "$id2" -P -n -o JobID | paste -sd' ')
+[[ "$steps" == *"${id2}_1.batch"* && "$steps" != *"[3%1].batch"* ]] || fail "a never-started element has a batch step: $steps"
 pass "scancel <array> cancels the running element and the pending rest"
 
 id3=$(sbatch --parsable --array=1-4 --hold --wrap true)
