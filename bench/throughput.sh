@@ -20,10 +20,17 @@ mkdir -p "$dir/out"
 cd "$dir/out"
 
 # utime+stime and cutime+cstime (clock ticks) of each daemon: fields 14-17 of /proc/PID/stat.
+# A node daemon's batch supervisors are children of its supervisor zygote, a long-lived child
+# of noded named drover-zygote, whose own and children's time count as "stepds and jobs".
 cpu_ticks() {
-  local f
+  local f pid z
   for f in "$dir"/run/*.pid; do
-    awk -v n="$(basename "$f" .pid)" '{print n, $14 + $15, $16 + $17}' "/proc/$(cat "$f")/stat"
+    pid=$(cat "$f")
+    z=$( (awk -v p="$pid" '$4 == p && $2 == "(drover-zygote)" {print $1}' /proc/[0-9]*/stat 2>/dev/null || true) | head -1)
+    awk -v n="$(basename "$f" .pid)" '
+      FNR == NR {self = $14 + $15; kids = $16 + $17; next}
+      {kids += $14 + $15 + $16 + $17}
+      END {print n, self, kids}' "/proc/$pid/stat" ${z:+"/proc/$z/stat"}
   done
 }
 before=$(cpu_ticks)

@@ -268,5 +268,22 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
   return record(result);
 }
 
+int SuperviseBatchJobFromArgs(const std::vector<std::string>& args) {
+  auto parsed = ParseStepdArgs(args);
+  if (!parsed.ok()) {
+    std::cerr << "drover-stepd: " << parsed.status().message()
+              << "\nusage: drover-stepd --node NAME --spool DIR [--kill-wait SECONDS] [cgroup, prolog options] JOBDIR\n"
+                 "  (started by drover-noded; not meant to be run by hand)\n";
+    return 2;
+  }
+  auto data = ReadWholeFile(parsed->job_dir + "/launch.pb");
+  v1::LaunchJobRequest launch;
+  if (!data.ok() || !launch.ParseFromString(*data)) {
+    std::cerr << "drover-stepd: cannot read " << parsed->job_dir << "/launch.pb\n";
+    return 1;
+  }
+  return SuperviseBatchJob(*parsed, launch);
+}
+
 
 }  // namespace drover::noded

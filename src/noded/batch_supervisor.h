@@ -5,6 +5,9 @@
 // restart meanwhile and find the result, or the still-running supervisor, in the spool.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "drover/v1/drover.pb.h"
 #include "noded/stepd_options.h"
 
@@ -13,5 +16,10 @@ namespace drover::noded {
 // The whole supervision; returns the process exit status. Blocks SIGTERM, SIGINT, SIGCHLD and
 // SIGHUP and waits for them itself; expects their dispositions at the default.
 int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launch);
+
+// The same from drover-stepd's command line (StepdOptions::ToArgs, the job directory last),
+// with the launch read from <jobdir>/launch.pb: what drover-stepd runs when started by hand and
+// what noded's supervisor zygote runs in each child (supervisor_zygote.h).
+int SuperviseBatchJobFromArgs(const std::vector<std::string>& args);
 
 }  // namespace drover::noded

@@ -15,7 +15,9 @@
 #include "common/reload_signal.h"
 #include "common/tls.h"
 #include "common/topology_fixtures.h"
+#include "noded/batch_supervisor.h"
 #include "noded/node_daemon.h"
+#include "noded/supervisor_zygote.h"
 #include "noded/topology_reader.h"
 
 namespace {
@@ -84,6 +86,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // First, while this process is small and has no other thread: every batch supervisor is a
+  // fork of this zygote rather than of the grown daemon (supervisor_zygote.h).
+  auto zygote = drover::noded::SupervisorZygote::Start(&drover::noded::SuperviseBatchJobFromArgs);
+
   const std::string config_path = drover::ResolveConfigPath(config_flag);
   auto config = drover::LoadConfig(config_path);
   if (!config.ok()) {
@@ -130,7 +136,12 @@ int main(int argc, char** argv) {
   }
   options.stats_root = topology_fixture.empty() ? topology_root : fixture_dir;
   options.map_cores_to_host = !topology_fixture.empty();
-  drover::noded::NodeDaemon daemon(io, *config, options, *keys, *server_tls, *client_tls);
+  if (zygote.ok()) {
+    options.zygote = std::move(*zygote);
+  } else {
+    spdlog::warn("no supervisor zygote ({}): batch supervisors are forked from drover-noded", zygote.status().message());
+  }
+  drover::noded::NodeDaemon daemon(io, *config, std::move(options), *keys, *server_tls, *client_tls);
   if (auto s = daemon.Start(); !s.ok()) {
     std::cerr << "drover-noded: " << s.message() << "\n";
     return 1;

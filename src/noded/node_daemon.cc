@@ -125,6 +125,11 @@ Status NodeDaemon::Start() {
 
   sigchld_ = std::make_unique<asio::signal_set>(io_, SIGCHLD);
   WaitChildren();
+  zygote_ = std::move(options_.zygote);
+  if (zygote_) {
+    spdlog::info("batch supervisors are forked from the supervisor zygote {}", zygote_->pid());
+    WatchZygote();
+  }
   heartbeat_timer_ = std::make_unique<asio::steady_timer>(io_);
   register_timer_ = std::make_unique<asio::steady_timer>(io_);
   poll_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -170,6 +175,7 @@ void NodeDaemon::Stop() {
     if (t) t->cancel();
   }
   if (sigchld_) sigchld_->cancel();
+  if (zygote_exits_) zygote_exits_->cancel();
 }
 
 v1::Envelope NodeDaemon::Request(const v1::Body& body) const { return MakeEnvelope(body); }
@@ -206,6 +212,9 @@ void NodeDaemon::ResolveCgroupParent() {
   if (Status s = MoveSelf(mounts, placement, getpid()); !s.ok()) {
     spdlog::warn("cgroups: {}; job cgroups go under {} instead", s.message(), kFixedCgroupParent);
     placement = {kFixedCgroupParent, "", ""};
+  } else if (zygote_) {
+    // The zygote must leave the delegated cgroup too, or it could not delegate controllers.
+    if (Status z = MoveSelf(mounts, placement, zygote_->pid()); !z.ok()) LoseZygote(z.message());
   }
   config_.cgroup_parent = placement.parent;
   if (configured == kAutoCgroupParent) {
@@ -431,7 +440,7 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
   stepd.cgroup_v1 = stepd_cgroup_v1_;
   auto pid = ForkBatchSupervisor(dir, stepd, launch);
   if (!pid.ok()) return pid.status();
-  jobs_[id] = RunningJob{*pid, true};
+  jobs_[id] = RunningJob{*pid, true, zygote_ != nullptr};
   spdlog::info("job {} started for {} (stepd {})", id, launch.user(), *pid);
   return Status::Ok();
 }
@@ -500,6 +509,12 @@ Result<pid_t> NodeDaemon::SpawnStepd(const std::string& dir, std::vector<std::st
 Result<pid_t> NodeDaemon::ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd,
                                               const v1::LaunchJobRequest& launch) {
   const std::string log = dir + "/stepd.log";
+  if (zygote_) {
+    // The launch is in dir/launch.pb already; the child reads it there, as drover-stepd would.
+    auto pid = zygote_->Spawn(log, stepd.ToArgs());
+    if (pid.ok() || pid.status().code() != StatusCode::kUnavailable) return pid;
+    LoseZygote(pid.status().message());
+  }
   const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) return Status::IoError("cannot open " + log + ": " + std::strerror(errno));
   const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -609,6 +624,36 @@ void NodeDaemon::Reap(pid_t pid, int status) {
       return;
     }
   }
+}
+
+void NodeDaemon::WatchZygote() {
+  if (!zygote_exits_) {
+    zygote_exits_ = std::make_unique<asio::posix::stream_descriptor>(io_, fcntl(zygote_->exits_fd(), F_DUPFD_CLOEXEC, 3));
+  }
+  zygote_exits_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const asio::error_code& ec) {
+    if (ec || !zygote_) return;
+    bool gone = false;
+    for (const auto& e : zygote_->ReadExits(gone)) Reap(e.pid, e.status);
+    if (gone) {
+      LoseZygote("ended");
+      return;
+    }
+    WatchZygote();
+  });
+}
+
+// The supervisors it started are init's children now: watched by polling, as after a restart.
+void NodeDaemon::LoseZygote(const std::string& why) {
+  if (!zygote_) return;
+  spdlog::warn("supervisor zygote {}: {}; batch supervisors are forked from drover-noded from now on", zygote_->pid(), why);
+  for (auto& [id, job] : jobs_) {
+    if (job.from_zygote) job.is_child = false;
+  }
+  if (zygote_exits_) {
+    zygote_exits_->cancel();
+    zygote_exits_->close();  // its handler still runs, with an error, after this object is gone
+  }
+  zygote_.reset();
 }
 
 // Adopted stepds are not our children: no SIGCHLD, so look at them once a second.

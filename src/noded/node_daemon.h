@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <functional>
@@ -27,6 +28,7 @@
 #include "drover/v1/drover.pb.h"
 #include "noded/cgroup_manager.h"
 #include "noded/stepd_options.h"
+#include "noded/supervisor_zygote.h"
 
 
 namespace drover::noded {
@@ -44,6 +46,9 @@ struct NodeDaemonOptions {
   // A pretend node (drover local up --like rk1) runs jobs on the host's CPUs: allocated core
   // ids are mapped onto them (MapToHostCpus) before stepd makes the cpuset.
   bool map_cores_to_host = false;
+  // The fork server batch supervisors are started from (supervisor_zygote.h), started by main
+  // before noded grew; null: fork noded itself.
+  std::shared_ptr<SupervisorZygote> zygote;
 };
 
 class NodeDaemon {
@@ -66,6 +71,7 @@ class NodeDaemon {
   struct RunningJob {
     pid_t stepd = -1;
     bool is_child = true;  // false for a stepd adopted after a noded restart
+    bool from_zygote = false;  // its end is reported by the supervisor zygote
   };
 
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
@@ -96,6 +102,9 @@ class NodeDaemon {
   void ArmHeartbeat();
   void ArmPoll();
   void WaitChildren();
+  // Reads the zygote's reports of supervisor ends; LoseZygote falls back to forking noded.
+  void WatchZygote();
+  void LoseZygote(const std::string& why);
   void Reap(pid_t pid, int status);
   void JobEnded(uint64_t job_id, const std::string& fallback_reason);
   void SendFinished(uint64_t job_id);
@@ -129,6 +138,8 @@ class NodeDaemon {
   std::unique_ptr<asio::steady_timer> register_timer_;
   std::unique_ptr<asio::steady_timer> poll_timer_;
   std::unique_ptr<asio::signal_set> sigchld_;
+  std::shared_ptr<SupervisorZygote> zygote_;
+  std::unique_ptr<asio::posix::stream_descriptor> zygote_exits_;
   std::map<uint64_t, RunningJob> jobs_;
   std::unique_ptr<CgroupManager> cgroups_;  // null: none usable
   std::string cgroups_text_;                // reported at registration

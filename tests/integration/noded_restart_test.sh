@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A node daemon killed with SIGKILL during a running job: the job keeps running under
-# drover-stepd, and the restarted daemon reports it COMPLETED with its output intact.
+# drover-stepd, and the restarted daemon reports it COMPLETED with its output intact. The
+# daemon's supervisor zygote (the fork server the job's stepd came from) goes with it.
 source "$(dirname "$0")/lib.sh"
 cluster_up
 cd "$TMP"
@@ -13,7 +14,13 @@ echo after
 SCRIPT
 id=$(sbatch --parsable job.sh)
 wait_until 30 grep -q before "slurm-$id.out"
+noded=$(cat "$CLUSTER/run/node1.pid")
+zygote=$( (awk -v p="$noded" '$4 == p && $2 == "(drover-zygote)" {print $1}' /proc/[0-9]*/stat 2>/dev/null || true) | head -1)
+[ -n "$zygote" ] || fail "node1's daemon ($noded) has no supervisor zygote"
 drover local kill node1
+zygote_gone() { ! grep -qs '(drover-zygote)' "/proc/$zygote/stat"; }
+wait_until 30 zygote_gone
+pass "node1's supervisor zygote ended with its daemon"
 touch release
 wait_until 30 grep -q after "slurm-$id.out"
 pass "the job kept running while node1's daemon was dead"

@@ -1,0 +1,122 @@
+#include "noded/supervisor_zygote.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace drover::noded {
+namespace {
+
+// fields: exit code, then a file to write what the child saw into.
+int ChildMain(const std::vector<std::string>& fields) {
+  if (fields.size() >= 2) {
+    const bool fd3_open = fcntl(3, F_GETFD) != -1;  // before this function opens anything
+    std::ofstream out(fields[1]);
+    struct sigaction hup {};
+    sigaction(SIGHUP, nullptr, &hup);
+    struct sigaction term {};
+    sigaction(SIGTERM, nullptr, &term);
+    sigset_t mask;
+    sigprocmask(SIG_SETMASK, nullptr, &mask);
+    out << "session_leader=" << (getsid(0) == getpid()) << "\n"
+        << "fd3_open=" << fd3_open << "\n"
+        << "hup_ignored=" << (hup.sa_handler == SIG_IGN) << "\n"
+        << "term_default=" << (term.sa_handler == SIG_DFL) << "\n"
+        << "chld_blocked=" << sigismember(&mask, SIGCHLD) << "\n";
+  }
+  std::fprintf(stderr, "to the log\n");
+  return std::stoi(fields.at(0));
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<SupervisorZygote::Exit> WaitForExits(SupervisorZygote& z, size_t want, bool& gone) {
+  std::vector<SupervisorZygote::Exit> all;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  gone = false;
+  while (all.size() < want && !gone && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{z.exits_fd(), POLLIN, 0};
+    poll(&p, 1, 1000);
+    for (const auto& e : z.ReadExits(gone)) all.push_back(e);
+  }
+  return all;
+}
+
+class SupervisorZygoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("zygote-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SupervisorZygoteTest, FieldsRoundTrip) {
+  const std::vector<std::string> fields{"", "a", std::string("b\0c", 3), std::string(1000, 'x')};
+  auto back = DecodeZygoteFields(EncodeZygoteFields(fields));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, fields);
+  EXPECT_FALSE(DecodeZygoteFields(std::string("\x05\0\0\0ab", 6)).ok());
+  EXPECT_FALSE(DecodeZygoteFields(std::string("\x05\0", 2)).ok());
+}
+
+TEST_F(SupervisorZygoteTest, ChildrenRunDetachedAndTheirEndsAreReported) {
+  auto z = SupervisorZygote::Start(&ChildMain);
+  ASSERT_TRUE(z.ok()) << z.status().message();
+  const std::string log = (dir_ / "log").string();
+  const std::string seen = (dir_ / "seen").string();
+  auto a = (*z)->Spawn(log, {"3", seen});
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  auto b = (*z)->Spawn(log, {"0"});
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_NE(*a, *b);
+  bool gone = false;
+  auto exits = WaitForExits(**z, 2, gone);
+  EXPECT_FALSE(gone);
+  ASSERT_EQ(exits.size(), 2u);
+  for (const auto& e : exits) {
+    ASSERT_TRUE(WIFEXITED(e.status));
+    EXPECT_EQ(WEXITSTATUS(e.status), e.pid == *a ? 3 : 0);
+    EXPECT_TRUE(e.pid == *a || e.pid == *b);
+  }
+  EXPECT_EQ(Slurp(seen), "session_leader=1\nfd3_open=0\nhup_ignored=1\nterm_default=1\nchld_blocked=0\n");
+  EXPECT_EQ(Slurp(log), "to the log\nto the log\n");
+  const pid_t zpid = (*z)->pid();
+  z->reset();  // closing our side ends the zygote
+  int status = 0;
+  ASSERT_EQ(waitpid(zpid, &status, 0), zpid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(SupervisorZygoteTest, AZygoteThatDiedIsReportedGoneAndRefusesSpawns) {
+  auto z = SupervisorZygote::Start(&ChildMain);
+  ASSERT_TRUE(z.ok());
+  const pid_t zpid = (*z)->pid();
+  ASSERT_EQ(kill(zpid, SIGKILL), 0);
+  ASSERT_EQ(waitpid(zpid, nullptr, 0), zpid);
+  bool gone = false;
+  WaitForExits(**z, 1, gone);
+  EXPECT_TRUE(gone);
+  auto pid = (*z)->Spawn((dir_ / "log").string(), {"0"});
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace drover::noded
