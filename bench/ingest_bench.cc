@@ -7,13 +7,19 @@
 // answers in order, each answer carrying its request id) and fetches their W credentials over
 // one kept-open auth-socket connection; W = 1 is what one CLI process does per job.
 //
+// With --client-process the clients run in a forked process of their own, so that the
+// controller's CPU per job (its io thread, auth socket, pass and SQLite writer) is printed apart
+// from the clients'. Both still share the machine's cores.
+//
 // With --cli BIN_DIR it also times `squeue` processes over the queue and 50 `sbatch --hold`
 // processes in a row (process start included) against the same controller.
 //
-//   drover_ingest_bench [--clients 8] [--jobs 2500] [--window 1] [--dir /tmp/...] [--cli build/bin]
+//   drover_ingest_bench [--clients 8] [--jobs 2500] [--window 1] [--client-process]
+//                       [--dir /tmp/...] [--cli build/bin]
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -64,9 +70,9 @@ long RssKb() {
 
 // CPU time of the whole process (clients, auth socket, controller, writer), in seconds: on a
 // shared machine the steadier figure than wall time.
-double CpuSeconds() {
+double CpuSeconds(int who = RUSAGE_SELF) {
   rusage u{};
-  getrusage(RUSAGE_SELF, &u);
+  getrusage(who, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
@@ -154,6 +160,78 @@ bool PipelinedClient(asio::ssl::context& tls, uint16_t port, const std::string& 
   return true;
 }
 
+// What the client threads report back (through a pipe when they run in a process of their own).
+struct ClientTotals {
+  int failures = 0;
+  int64_t cred_ns = 0;
+  int64_t call_ns = 0;
+  double cpu = 0;   // the client process's CPU time; only with --client-process
+  double secs = 0;  // first submission to last answer
+};
+
+ClientTotals RunClients(const std::shared_ptr<asio::ssl::context>& user_tls, uint16_t port,
+                        const std::string& auth_socket, const v1::Body& body, int clients, int jobs,
+                        int window) {
+  std::atomic<int> failures{0};
+  std::atomic<int64_t> cred_ns{0}, call_ns{0};
+  const auto t0 = Steady::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      if (window > 1) {
+        if (!PipelinedClient(*user_tls, port, auth_socket, body, jobs, window, failures, cred_ns, call_ns)) {
+          ++failures;
+        }
+        return;
+      }
+      BlockingRpcClient rpc(user_tls, "127.0.0.1", port, "node3");
+      for (int j = 0; j < jobs; ++j) {
+        v1::Envelope request = MakeEnvelope(body);
+        const auto c0 = Steady::now();
+        auto cred = FetchCredential(auth_socket, Sha256(request.body()));
+        const auto c1 = Steady::now();
+        cred_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(c1 - c0).count();
+        if (!cred.ok()) {
+          ++failures;
+          continue;
+        }
+        *request.mutable_credential() = *cred;
+        if (!BodyOrError(rpc.Call(request)).ok()) ++failures;
+        call_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - c1).count();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ClientTotals out;
+  out.secs = std::chrono::duration<double>(Steady::now() - t0).count();
+  out.failures = failures.load();
+  out.cred_ns = cred_ns.load();
+  out.call_ns = call_ns.load();
+  return out;
+}
+
+bool ReadAll(int fd, void* data, size_t size) {
+  auto* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = read(fd, p, size);
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool WriteAll(int fd, const void* data, size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = write(fd, p, size);
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,13 +240,19 @@ int main(int argc, char** argv) {
   int window = 1;
   std::string dir;
   std::string cli;  // a bin directory with squeue and sbatch: also time them as processes
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool client_process = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--clients") clients = std::atoi(argv[i + 1]);
-    else if (a == "--jobs") jobs = std::atoi(argv[i + 1]);
-    else if (a == "--dir") dir = argv[i + 1];
-    else if (a == "--cli") cli = argv[i + 1];
-    else if (a == "--window") window = std::max(1, std::atoi(argv[i + 1]));
+    if (a == "--client-process") {
+      client_process = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    if (a == "--clients") clients = std::atoi(argv[++i]);
+    else if (a == "--jobs") jobs = std::atoi(argv[++i]);
+    else if (a == "--dir") dir = argv[++i];
+    else if (a == "--cli") cli = argv[++i];
+    else if (a == "--window") window = std::max(1, std::atoi(argv[++i]));
   }
   spdlog::set_level(spdlog::level::warn);  // a log line per job would be the benchmark
   if (dir.empty()) {
@@ -184,6 +268,35 @@ int main(int argc, char** argv) {
   auto user_tls = MakeClientTlsContext({config.tls_ca, "", ""});
   if (!key.ok() || !server_tls.ok() || !client_tls.ok() || !user_tls.ok()) return 1;
 
+  v1::Body body;
+  auto* spec = body.mutable_submit_job()->mutable_spec();
+  spec->set_name("bench");
+  spec->set_script("#!/bin/sh\ntrue\n");
+  spec->set_work_dir("/tmp");
+  spec->set_min_nodes(1);
+
+  // The client process is forked before the controller starts any thread: it waits for the
+  // port, submits, and sends its totals back.
+  int to_child[2] = {-1, -1}, from_child[2] = {-1, -1};
+  pid_t child = -1;
+  if (client_process) {
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return 1;
+    child = fork();
+    if (child < 0) return 1;
+    if (child == 0) {
+      close(to_child[1]);
+      close(from_child[0]);
+      uint16_t port = 0;
+      if (!ReadAll(to_child[0], &port, sizeof port)) _exit(2);
+      const double c0 = CpuSeconds();
+      ClientTotals t = RunClients(*user_tls, port, config.auth_socket, body, clients, jobs, window);
+      t.cpu = CpuSeconds() - c0;
+      _exit(WriteAll(from_child[1], &t, sizeof t) ? 0 : 2);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+  }
+
   const long rss_start = RssKb();
   asio::io_context io;
   RealClock clock;
@@ -191,58 +304,55 @@ int main(int argc, char** argv) {
   if (!store.ok()) return 1;
   ctld::Controller controller(config, clock);
   ctld::CtldServer server(io, controller, **store, *key, *server_tls, *client_tls, clock);
-  if (!server.Start(0).ok()) return 1;
+  // A free port (another bench may run on this host): the kernel picks one for a probe socket.
+  uint16_t free_port = 0;
+  {
+    asio::io_context probe_io;
+    asio::ip::tcp::acceptor probe(probe_io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    free_port = probe.local_endpoint().port();
+  }
+  if (Status s = server.Start(free_port); !s.ok()) {
+    std::cerr << "cannot start the controller: " << s.message() << "\n";
+    return 1;
+  }
   const uint16_t port = server.port();
   std::thread io_thread([&] { io.run(); });
 
-  v1::Body body;
-  auto* spec = body.mutable_submit_job()->mutable_spec();
-  spec->set_name("bench");
-  spec->set_script("#!/bin/sh\ntrue\n");
-  spec->set_work_dir("/tmp");
-  spec->set_min_nodes(1);
-  std::atomic<int> failures{0};
-  std::atomic<int64_t> cred_ns{0}, call_ns{0};
   const auto t0 = Steady::now();
   const double cpu0 = CpuSeconds();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      if (window > 1) {
-        if (!PipelinedClient(**user_tls, port, config.auth_socket, body, jobs, window, failures, cred_ns, call_ns)) {
-          ++failures;
-        }
-        return;
-      }
-      BlockingRpcClient rpc(*user_tls, "127.0.0.1", port, "node3");
-      for (int j = 0; j < jobs; ++j) {
-        v1::Envelope request = MakeEnvelope(body);
-        const auto c0 = Steady::now();
-        auto cred = FetchCredential(config.auth_socket, Sha256(request.body()));
-        const auto c1 = Steady::now();
-        cred_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(c1 - c0).count();
-        if (!cred.ok()) {
-          ++failures;
-          continue;
-        }
-        *request.mutable_credential() = *cred;
-        if (!BodyOrError(rpc.Call(request)).ok()) ++failures;
-        call_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now() - c1).count();
-      }
-    });
+  ClientTotals totals;
+  if (client_process) {
+    int status = 0;
+    if (!WriteAll(to_child[1], &port, sizeof port) || !ReadAll(from_child[0], &totals, sizeof totals) ||
+        waitpid(child, &status, 0) != child || status != 0) {
+      std::cerr << "the client process failed\n";
+      return 1;
+    }
+  } else {
+    totals = RunClients(*user_tls, port, config.auth_socket, body, clients, jobs, window);
   }
-  for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Steady::now() - t0).count();
   const double cpu = CpuSeconds() - cpu0;
   const int total = clients * jobs;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const long rss_end = RssKb();
   printf("ingest: %d clients x %d jobs (window %d) = %d durable submissions in %.2f s: %.0f jobs/s (%d failed)\n",
-         clients, jobs, window, total, secs, total / secs, failures.load());
-  printf("CPU (all threads: clients, auth socket, controller, store): %.2f s, %.0f us per job; "
-         "on 2 idle cores at most %.0f jobs/s\n", cpu, cpu * 1e6 / total, 2 * total / cpu);
+         clients, jobs, window, total, secs, total / secs, totals.failures);
+  if (client_process) {
+    printf("CPU: controller process (io thread, auth socket, pass, store) %.2f s, %.0f us per job; "
+           "client process %.2f s, %.0f us per job; both %.0f us per job: on 2 idle cores at most %.0f jobs/s\n",
+           cpu, cpu * 1e6 / total, totals.cpu, totals.cpu * 1e6 / total, (cpu + totals.cpu) * 1e6 / total,
+           2 * total / (cpu + totals.cpu));
+  } else {
+    printf("CPU (all threads: clients, auth socket, controller, store): %.2f s, %.0f us per job; "
+           "on 2 idle cores at most %.0f jobs/s\n", cpu, cpu * 1e6 / total, 2 * total / cpu);
+  }
+  {
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) == 3) printf("load average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+  }
   printf("per submission, as a client waits: credential %.0f us, submit until committed %.0f us\n",
-         cred_ns.load() / 1e3 / total, call_ns.load() / 1e3 / total);
+         totals.cred_ns / 1e3 / total, totals.call_ns / 1e3 / total);
   printf("memory: controller process RSS %ld KiB -> %ld KiB: %.0f bytes per pending job\n", rss_start, rss_end,
          (rss_end - rss_start) * 1024.0 / total);
 
@@ -300,5 +410,5 @@ int main(int argc, char** argv) {
   const double restart = std::chrono::duration<double>(Steady::now() - r0).count();
   printf("restart: loaded %zu unfinished jobs in %.2f s\n", saved->unfinished.size(), restart);
   std::filesystem::remove_all(dir);
-  return failures.load() == 0 ? 0 : 1;
+  return totals.failures == 0 ? 0 : 1;
 }

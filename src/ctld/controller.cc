@@ -580,6 +580,7 @@ void Controller::NodeFailed(JobRecord& job, const std::string& node) {
 }
 
 void Controller::ReturnToPending(JobRecord& job, std::string reason, Run run) {
+  Touch(job.id);
   ReleaseResources(job);
   job.state = JobState::kPending;
   job.reason = std::move(reason);
@@ -665,15 +666,19 @@ sched::Snapshot Controller::BuildSnapshot(bool idle, std::vector<sched::PendingJ
     snap.partitions.push_back(std::move(part));
   }
   if (idle) return snap;
-  // Sized once, in the previous pass's buffer: growing a vector of 100,000 jobs, or filling
-  // fresh pages, copies and page-faults more than it fills.
-  snap.pending.reserve(jobs_.size());
-  for (const auto& [id, job] : jobs_) {
-    if (job.state == JobState::kPending && job.durable) {
-      snap.pending.push_back(ToPending(job));
-      if (!job.dependency.empty() || job.dependency_never) snap.pending.back().dependency_satisfied = false;
+  // The view's entries are shared with the pass; array jobs are copied, since PreparePass
+  // adjusts them per pass (%M throttling, one entry per element it may start).
+  snap.shared_pending.reserve(pending_view_.size());
+  for (const auto& [id, p] : pending_view_) {
+    if (!array_ids_.empty() && array_ids_.count(id)) {
+      snap.pending.push_back(*p);
+    } else {
+      snap.shared_pending.push_back(p);
     }
-    if (job.holds_resources) {
+  }
+  for (uint64_t id : holding_) {
+    const JobRecord& job = jobs_.at(id);
+    {
       sched::RunningJob r;
       r.id = id;
       r.user = job.owner.user;
@@ -720,6 +725,7 @@ std::vector<LaunchAction> Controller::Schedule() {
 }
 
 Controller::PreparedPass Controller::PreparePass() {
+  RefreshView();
   // Dependencies first: a satisfied one is dropped for good (as Slurm clears it), a never
   // satisfiable one is latched so that purging its targets later cannot release the job.
   const auto deps = EvaluateDependencies();
@@ -735,17 +741,20 @@ Controller::PreparedPass Controller::PreparePass() {
     }
   }
 
+  RefreshView();  // the dependencies just settled
+
   PreparedPass pass;
   pass.options = SchedOptions();
   pass.snapshot = BuildSnapshot(false, std::move(spare_pending_));
   spare_pending_ = {};
   sched::Snapshot& snap = pass.snapshot;
-  if (snap.pending.empty()) return pass;
+  if (snap.pending.empty()) return pass;  // no array job waits: nothing below applies
   // An array's remainder is offered as up to `slots` jobs: its own id and scheduler-only ids
   // that map back to it. Throttled (%M) arrays and unmet dependencies are not started.
   std::unordered_map<uint64_t, const JobRecord*> remainders;
   std::unordered_map<uint64_t, uint64_t> pending_elements;  // element id -> its array's id
-  for (const auto& [id, job] : jobs_) {
+  for (uint64_t id : array_ids_) {
+    const JobRecord& job = jobs_.at(id);
     const bool element = job.array_job_id != 0 && !job.IsArrayRemainder();
     if (element && (job.state == JobState::kRunning || job.holds_resources)) {
       ++pass.running_elements[job.array_job_id];
@@ -800,16 +809,19 @@ Controller::PreparedPass Controller::PreparePass() {
 }
 
 sched::Plan Controller::RunPass(const PreparedPass& pass) {
-  if (pass.snapshot.pending.empty()) return {};
+  if (pass.snapshot.PendingCount() == 0) return {};
   return sched::Schedule(pass.snapshot, pass.options);
 }
 
 std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale) {
   if (stale) *stale = false;
   priorities_.clear();
-  if (pass.snapshot.pending.empty()) return {};
-  for (auto& p : plan.priorities) {
-    if (p.id < kSyntheticIdBase) priorities_.push_back(std::move(p));
+  if (pass.snapshot.PendingCount() == 0) return {};
+  priorities_ = std::move(plan.priorities);
+  if (!pass.array_of.empty()) {
+    priorities_.erase(std::remove_if(priorities_.begin(), priorities_.end(),
+                                     [](const sched::PriorityExplanation& p) { return p.id >= kSyntheticIdBase; }),
+                      priorities_.end());
   }
   for (const auto& wait : plan.waits) {
     if (wait.id >= kSyntheticIdBase) continue;
@@ -873,6 +885,103 @@ std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan 
 void Controller::RecyclePass(PreparedPass& pass) {
   pass.snapshot.pending.clear();
   spare_pending_ = std::move(pass.snapshot.pending);
+  pass.snapshot.shared_pending = {};
+}
+
+void Controller::RefreshViewOf(uint64_t id) {
+  auto it = jobs_.find(id);
+  const JobRecord* job = it == jobs_.end() ? nullptr : &it->second;
+  const bool pending = job != nullptr && job->state == JobState::kPending && job->durable;
+  if (pending) {
+    auto p = std::make_shared<sched::PendingJob>(ToPending(*job));
+    p->dependency_satisfied = job->dependency.empty() && !job->dependency_never;
+    // Ids grow: a new job goes at the end.
+    pending_view_.insert_or_assign(pending_view_.end(), id, std::move(p));
+  } else {
+    pending_view_.erase(id);
+  }
+  const auto set = [id](std::set<uint64_t>& s, bool member) {
+    if (member) {
+      s.insert(s.end(), id);
+    } else {
+      s.erase(id);
+    }
+  };
+  set(holding_, job != nullptr && job->holds_resources);
+  set(array_ids_, job != nullptr && job->array_job_id != 0);
+  set(dependent_, pending && !job->dependency.empty());
+}
+
+void Controller::RefreshView() {
+  if (view_all_dirty_) {
+    pending_view_.clear();
+    holding_.clear();
+    array_ids_.clear();
+    dependent_.clear();
+    view_dirty_.clear();
+    for (const auto& [id, job] : jobs_) RefreshViewOf(id);
+    view_all_dirty_ = false;
+    ticks_since_rebuild_ = 0;
+    return;
+  }
+  for (uint64_t id : view_dirty_) RefreshViewOf(id);
+  view_dirty_.clear();
+}
+
+namespace {
+
+// Every field of a PendingJob, for comparing two of them in CheckSchedulerView.
+std::string Describe(const sched::PendingJob& p) {
+  std::string out = std::to_string(p.id) + " " + p.user + " " + std::to_string(p.uid) + " [";
+  for (const auto& g : p.groups) out += g + ",";
+  out += "] " + p.partition + " " + std::to_string(p.submit_time) + " " + std::to_string(p.nice) + " " +
+         std::to_string(p.min_nodes) + "-" + std::to_string(p.max_nodes) + (p.fewest_nodes ? " fewest " : " ") +
+         std::to_string(p.ntasks) + "x" + std::to_string(p.cpus_per_task) + " " + std::to_string(p.ntasks_per_node) +
+         " " + std::to_string(p.mem_per_node_mb) + "/" + std::to_string(p.mem_per_cpu_mb) +
+         (p.exclusive ? " exclusive" : "") + " w[";
+  for (const auto& n : p.nodelist) out += n + ",";
+  out += "] x[";
+  for (const auto& n : p.exclude) out += n + ",";
+  out += "] f[";
+  for (const auto& n : p.features) out += n + ",";
+  out += "] kind " + std::to_string(static_cast<int>(p.cpu_kind.mode)) + " " + p.cpu_kind.kind;
+  for (const auto& c : p.cpu_kind.counts) out += " " + c.kind + ":" + std::to_string(c.count);
+  out += " limit " + std::to_string(p.time_limit_minutes) + " hold " + std::to_string(static_cast<int>(p.hold)) +
+         " begin " + std::to_string(p.begin_time) + (p.dependency_satisfied ? "" : " dependency");
+  return out;
+}
+
+}  // namespace
+
+Status Controller::CheckSchedulerView() {
+  RefreshView();
+  std::map<uint64_t, std::string> want;
+  std::set<uint64_t> holding, arrays, dependent;
+  for (const auto& [id, job] : jobs_) {
+    const bool pending = job.state == JobState::kPending && job.durable;
+    if (pending) {
+      sched::PendingJob p = ToPending(job);
+      p.dependency_satisfied = job.dependency.empty() && !job.dependency_never;
+      want[id] = Describe(p);
+    }
+    if (job.holds_resources) holding.insert(id);
+    if (job.array_job_id != 0) arrays.insert(id);
+    if (pending && !job.dependency.empty()) dependent.insert(id);
+  }
+  std::map<uint64_t, std::string> have;
+  for (const auto& [id, p] : pending_view_) have[id] = Describe(*p);
+  for (const auto& [id, text] : want) {
+    auto it = have.find(id);
+    if (it == have.end()) return Status::Internal("pending job " + std::to_string(id) + " is missing from the view");
+    if (it->second != text) return Status::Internal("view of job " + std::to_string(id) + " is " + it->second + ", not " + text);
+  }
+  for (const auto& [id, text] : have) {
+    if (!want.count(id)) return Status::Internal("job " + std::to_string(id) + " is in the view but not pending");
+  }
+  if (holding != holding_) return Status::Internal("the jobs holding cores differ from the view's");
+  if (arrays != array_ids_) return Status::Internal("the array jobs differ from the view's");
+  if (dependent != dependent_) return Status::Internal("the jobs with dependencies differ from the view's");
+  return Status::Ok();
 }
 
 JobRecord& Controller::SplitElement(JobRecord& array, uint32_t task) {
@@ -970,8 +1079,8 @@ std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
   // singleton: per user and name, whether one runs and the oldest pending singleton job.
   std::map<std::pair<uint32_t, std::string>, std::pair<bool, uint64_t>> singles;
   bool any_singleton = false;
-  for (const auto& [id, job] : jobs_) {
-    for (const auto& item : job.dependency.items) any_singleton |= item.type == DependencyType::kSingleton;
+  for (uint64_t id : dependent_) {
+    for (const auto& item : jobs_.at(id).dependency.items) any_singleton |= item.type == DependencyType::kSingleton;
   }
   if (any_singleton) {
     for (const auto& [id, job] : jobs_) {
@@ -986,7 +1095,8 @@ std::map<uint64_t, DependencyStatus> Controller::EvaluateDependencies() const {
     }
   }
   std::optional<TargetIndex> index;
-  for (const auto& [id, job] : jobs_) {
+  for (uint64_t id : dependent_) {
+    const JobRecord& job = jobs_.at(id);
     if (job.state != JobState::kPending || !job.durable || job.dependency.empty()) continue;
     if (!index) index = BuildTargetIndex();
     std::vector<DependencyStatus> items;
@@ -1022,6 +1132,7 @@ Status Controller::ParseJobExtras(JobRecord& job) {
 }
 
 void Controller::Tick() {
+  if (++ticks_since_rebuild_ >= kViewRebuildTicks) view_all_dirty_ = true;
   const auto now = clock_.MonotonicNow();
   const auto timeout = std::chrono::seconds(config_.node_timeout_s);
   for (auto& [name, node] : nodes_) {
@@ -1085,6 +1196,7 @@ void Controller::Tick() {
       // Remembered briefly: dependencies and `sacct -j ARRAY` still resolve it.
       finished_[job.id] = {job.state, job.end_time, job.array_job_id, job.array_task_id,
                            job.array_remaining ? std::max<uint32_t>(job.array_remaining->Count(), 1) : 0};
+      Touch(job.id);
       it = jobs_.erase(it);
     } else {
       ++it;
@@ -1097,6 +1209,7 @@ void Controller::Tick() {
 }
 
 void Controller::FinishJob(JobRecord& job, JobState state, const std::string& reason) {
+  Touch(job.id);
   job.state = state;
   job.reason = reason;
   job.end_time = Now();
@@ -1105,6 +1218,7 @@ void Controller::FinishJob(JobRecord& job, JobState state, const std::string& re
 
 void Controller::ReleaseResources(JobRecord& job) {
   if (!job.holds_resources) return;
+  Touch(job.id);
   uint64_t cores = 0;
   for (const auto& a : job.allocation) {
     auto& n = nodes_[a.node];
@@ -1514,6 +1628,7 @@ StoreBatch Controller::TakeBatch() {
 void Controller::SubmitCommitted(uint64_t job_id, const Status& status) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return;
+  Touch(job_id);
   if (status.ok()) {
     it->second.durable = true;
   } else {
@@ -1549,6 +1664,7 @@ void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
       jobs_[job.id] = std::move(job);
     }
   }
+  view_all_dirty_ = true;
   grace_until_ = clock_.MonotonicNow() + grace;
 }
 

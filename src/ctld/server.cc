@@ -539,7 +539,7 @@ void CtldServer::RunSchedule() {
       const MonotonicTime a0 = clock_.MonotonicNow();
       FinishSchedule(*pass, std::move(*plan), start);
       spdlog::debug("scheduling pass over {} pending jobs: snapshot {} ms and apply {} ms on the io thread, pass {} ms",
-                    pass->snapshot.pending.size(), ms(prepared - start), ms(clock_.MonotonicNow() - a0), ms(pass_time));
+                    pass->snapshot.PendingCount(), ms(prepared - start), ms(clock_.MonotonicNow() - a0), ms(pass_time));
       controller_.RecyclePass(*pass);
     });
   });

@@ -44,6 +44,15 @@ class ControllerTest : public testing::Test {
     return n;
   }
 
+  // Whatever a test did, the scheduler's view the controller keeps up to date as jobs change
+  // must equal one built from its jobs now.
+  void TearDown() override {
+    if (controller_) {
+      Status view = controller_->CheckSchedulerView();
+      EXPECT_TRUE(view.ok()) << view.message();
+    }
+  }
+
   // The controller is built on first use so that a test may adjust config_ before.
   Controller& ctl() {
     if (!controller_) controller_ = std::make_unique<Controller>(config_, clock_);

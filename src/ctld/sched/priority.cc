@@ -48,7 +48,7 @@ std::vector<PriorityExplanation> ComputePriorities(const Snapshot& snap, const O
     if (u > 0) users.insert(user);
     total_usage += u;
   }
-  for (const auto& j : snap.pending) users.insert(j.user);
+  snap.ForEachPending([&users](const PendingJob& j) { users.insert(j.user); });
   const double even_share = users.empty() ? 1.0 : 1.0 / static_cast<double>(users.size());
 
   double total_cores = 0;
@@ -63,9 +63,9 @@ std::vector<PriorityExplanation> ComputePriorities(const Snapshot& snap, const O
   }
 
   std::vector<PriorityExplanation> out;
-  out.reserve(snap.pending.size());
+  out.reserve(snap.PendingCount());
   std::vector<std::pair<int64_t, JobId>> submit;  // for the tie-break
-  for (const auto& j : snap.pending) {
+  snap.ForEachPending([&](const PendingJob& j) {
     PriorityExplanation e;
     e.id = j.id;
     e.user = j.user;
@@ -87,9 +87,9 @@ std::vector<PriorityExplanation> ComputePriorities(const Snapshot& snap, const O
     e.nice = j.nice;
     e.priority = std::llround(e.age_part + e.fairshare_part + e.job_size_part + e.partition_part) -
                  j.nice;
-    out.push_back(e);
+    out.push_back(std::move(e));
     submit.emplace_back(j.submit_time, j.id);
-  }
+  });
   std::vector<size_t> idx(out.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
   std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {

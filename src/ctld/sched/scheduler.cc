@@ -135,7 +135,8 @@ class Pass {
  public:
   Pass(const Snapshot& snap, const Options& options)
       : snap_(snap), options_(options), kinds_(snap.kinds, snap.nodes), state_(snap, kinds_) {
-    for (const auto& j : snap.pending) jobs_.emplace(j.id, &j);
+    jobs_.reserve(snap.PendingCount());
+    snap.ForEachPending([this](const PendingJob& j) { jobs_.emplace(j.id, &j); });
     for (const auto& r : snap.running) {
       if (r.end_time == kNever) continue;  // gives nothing back that backfill could plan with
       for (const auto& a : r.nodes) {

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -168,8 +169,19 @@ struct Snapshot {
   std::vector<Node> nodes;
   std::vector<Partition> partitions;
   std::vector<PendingJob> pending;  // any order; the scheduler orders by priority
+  // More pending jobs, shared read-only with a view the caller keeps (ctld keeps its jobs'
+  // entries up to date rather than copy them for every pass); considered exactly as `pending`.
+  // An id is in one of the two lists, not both.
+  std::vector<std::shared_ptr<const PendingJob>> shared_pending;
   std::vector<RunningJob> running;  // including jobs that still hold resources while ending
   std::vector<UserUsage> usage;
+
+  size_t PendingCount() const { return pending.size() + shared_pending.size(); }
+  template <class F>
+  void ForEachPending(F&& f) const {
+    for (const auto& j : pending) f(j);
+    for (const auto& j : shared_pending) f(*j);
+  }
 };
 
 // Tunables, from the config's `scheduling` section.
