@@ -620,7 +620,8 @@ sched::Options Controller::SchedOptions() const {
   return o;
 }
 
-sched::Snapshot Controller::BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer) const {
+sched::Snapshot Controller::BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer,
+                                          const std::vector<uint64_t>* only) const {
   sched::Snapshot snap;
   buffer.clear();
   snap.pending = std::move(buffer);
@@ -668,12 +669,20 @@ sched::Snapshot Controller::BuildSnapshot(bool idle, std::vector<sched::PendingJ
   if (idle) return snap;
   // The view's entries are shared with the pass; array jobs are copied, since PreparePass
   // adjusts them per pass (%M throttling, one entry per element it may start).
-  snap.shared_pending.reserve(pending_view_.size());
-  for (const auto& [id, p] : pending_view_) {
+  const auto add = [&](uint64_t id, const std::shared_ptr<const sched::PendingJob>& p) {
     if (!array_ids_.empty() && array_ids_.count(id)) {
       snap.pending.push_back(*p);
     } else {
       snap.shared_pending.push_back(p);
+    }
+  };
+  if (only == nullptr) {
+    snap.shared_pending.reserve(pending_view_.size());
+    for (const auto& [id, p] : pending_view_) add(id, p);
+  } else {
+    for (uint64_t id : *only) {
+      auto it = pending_view_.find(id);
+      if (it != pending_view_.end()) add(id, it->second);
     }
   }
   for (uint64_t id : holding_) {
@@ -724,7 +733,7 @@ std::vector<LaunchAction> Controller::Schedule() {
   return ApplyPass(pass, std::move(plan));
 }
 
-Controller::PreparedPass Controller::PreparePass() {
+Controller::PreparedPass Controller::PreparePass(bool full) {
   RefreshView();
   // Dependencies first: a satisfied one is dropped for good (as Slurm clears it), a never
   // satisfiable one is latched so that purging its targets later cannot release the job.
@@ -745,7 +754,27 @@ Controller::PreparedPass Controller::PreparePass() {
 
   PreparedPass pass;
   pass.options = SchedOptions();
-  pass.snapshot = BuildSnapshot(false, std::move(spare_pending_));
+  pass.full = full || pending_view_.size() <= 4 * kEventPassDepth;
+  std::vector<uint64_t> only;
+  if (!pass.full) {
+    for (const auto& p : priorities_) {
+      if (only.size() >= kEventPassDepth) break;
+      if (pending_view_.count(p.id)) only.push_back(p.id);
+    }
+    size_t fresh = 0;
+    for (auto it = pending_view_.upper_bound(last_full_max_id_); it != pending_view_.end() && fresh < kEventPassDepth;
+         ++it, ++fresh) {
+      only.push_back(it->first);
+    }
+    for (uint64_t id : array_ids_) {
+      if (pending_view_.count(id)) only.push_back(id);
+    }
+    std::sort(only.begin(), only.end());
+    only.erase(std::unique(only.begin(), only.end()), only.end());
+  } else if (!pending_view_.empty()) {
+    last_full_max_id_ = pending_view_.rbegin()->first;
+  }
+  pass.snapshot = BuildSnapshot(false, std::move(spare_pending_), pass.full ? nullptr : &only);
   spare_pending_ = {};
   sched::Snapshot& snap = pass.snapshot;
   if (snap.pending.empty()) return pass;  // no array job waits: nothing below applies
@@ -815,10 +844,10 @@ sched::Plan Controller::RunPass(const PreparedPass& pass) {
 
 std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale) {
   if (stale) *stale = false;
-  priorities_.clear();
+  if (pass.full) priorities_.clear();
   if (pass.snapshot.PendingCount() == 0) return {};
-  priorities_ = std::move(plan.priorities);
-  if (!pass.array_of.empty()) {
+  if (pass.full) priorities_ = std::move(plan.priorities);
+  if (pass.full && !pass.array_of.empty()) {
     priorities_.erase(std::remove_if(priorities_.begin(), priorities_.end(),
                                      [](const sched::PriorityExplanation& p) { return p.id >= kSyntheticIdBase; }),
                       priorities_.end());

@@ -204,8 +204,16 @@ class Controller {
     std::map<uint64_t, uint64_t> array_of;  // scheduler-only id -> array id
     std::set<uint64_t> throttled;           // arrays at their %M limit
     std::map<uint64_t, uint32_t> running_elements;
+    bool full = true;  // every pending job; else the top of the queue (PreparePass)
   };
-  PreparedPass PreparePass();
+  // `full` false: an event-driven pass over the top of the queue only, as Slurm's
+  // default_queue_depth: the kEventPassDepth first jobs in the last full pass's priority order,
+  // the kEventPassDepth oldest of the jobs that came since, and every waiting array. Its plan
+  // changes nothing for the jobs it did not consider, and the priority breakdown stays the full
+  // pass's. ctld runs a full pass at least every second or so (CtldServer), so every job gets
+  // its reason and priority from one; a short queue always gets a full pass.
+  static constexpr size_t kEventPassDepth = 200;
+  PreparedPass PreparePass(bool full = true);
   static sched::Plan RunPass(const PreparedPass& pass);
   // Started jobs become RUNNING and their launches are returned. Launch them only once the
   // batch that records the start is durable.
@@ -317,7 +325,9 @@ class Controller {
   static v1::StoredJob ToStored(const JobRecord& job);
   // The scheduler's view. `idle`: as if no job ran (for submission checks).
   // `buffer`: storage to reuse for the pending list (RecyclePass).
-  sched::Snapshot BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer = {}) const;
+  // `only`: the pending jobs to include (by id); all when null.
+  sched::Snapshot BuildSnapshot(bool idle, std::vector<sched::PendingJob> buffer = {},
+                                const std::vector<uint64_t>* only = nullptr) const;
   // sched::CheckFeasible against the idle cluster, its verdict kept per request (FeasibilityKey
   // in controller.cc): the idle cluster changes only with a node's entry in effect
   // (ApplyTopologyPolicy clears them), and building it per submission was a tenth of ingest.
@@ -383,6 +393,7 @@ class Controller {
   std::set<uint64_t> dependent_;   // pending, durable jobs with a dependency left to evaluate
   std::set<uint64_t> view_dirty_;
   bool view_all_dirty_ = true;
+  uint64_t last_full_max_id_ = 0;  // the highest pending id the last full pass saw
   uint32_t ticks_since_rebuild_ = 0;
   static constexpr uint32_t kViewRebuildTicks = 300;
   std::unordered_map<std::string, Status> feasible_;  // CheckFeasible's verdicts

@@ -133,7 +133,9 @@ void CtldServer::ArmTimer() {
     CommitThen([](const Status& s) {
       if (!s.ok()) spdlog::error("could not save job state changes: {}", s.message());
     });
-    RequestSchedule();
+    // Events start passes over the top of the queue; every job's reason and priority come from
+    // a full pass, once a second, or less often while one takes more than a fifth of that.
+    RequestSchedule(clock_.MonotonicNow() >= last_full_end_ + 4 * last_full_duration_);
     ArmTimer();
   });
 }
@@ -499,7 +501,8 @@ void CtldServer::AddKindUsage(v1::QueryNodesResponse* response) const {
   }
 }
 
-void CtldServer::RequestSchedule() {
+void CtldServer::RequestSchedule(bool full) {
+  full_pass_wanted_ = full_pass_wanted_ || full;
   if (pass_running_) {
     schedule_again_ = true;
     return;
@@ -529,7 +532,8 @@ void CtldServer::RunSchedule() {
   if (stopped_) return;
   pass_running_ = true;
   const MonotonicTime start = clock_.MonotonicNow();
-  auto pass = std::make_shared<Controller::PreparedPass>(controller_.PreparePass());
+  auto pass = std::make_shared<Controller::PreparedPass>(controller_.PreparePass(full_pass_wanted_));
+  full_pass_wanted_ = false;
   const MonotonicTime prepared = clock_.MonotonicNow();
   asio::post(sched_pool_, [this, pass, start, prepared] {
     auto plan = std::make_shared<sched::Plan>(Controller::RunPass(*pass));
@@ -552,6 +556,10 @@ void CtldServer::FinishSchedule(Controller::PreparedPass& pass, sched::Plan plan
   auto launches = controller_.ApplyPass(pass, std::move(plan), &stale);
   last_pass_end_ = clock_.MonotonicNow();
   last_pass_duration_ = last_pass_end_ - start;
+  if (pass.full) {
+    last_full_end_ = last_pass_end_;
+    last_full_duration_ = last_pass_duration_;
+  }
   // A job is launched only once its start is on disk, so a restart never starts it twice.
   CommitThen([this, launches](const Status& s) {
     ServeStepWaiters();

@@ -53,7 +53,8 @@ class CtldServer {
  private:
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
   Result<Identity> Authenticate(const v1::Envelope& request);
-  void RequestSchedule();
+  // `full`: over every pending job, not just the top of the queue (Controller::PreparePass).
+  void RequestSchedule(bool full = false);
   void RunSchedule();
   void FinishSchedule(Controller::PreparedPass& pass, sched::Plan plan, MonotonicTime start);
   void StopAuthThread();
@@ -102,6 +103,9 @@ class CtldServer {
   bool schedule_pending_ = false;  // a pass is queued
   bool pass_running_ = false;      // a pass is being computed off the strand
   bool schedule_again_ = false;    // asked for while a pass was running
+  bool full_pass_wanted_ = false;  // the next pass goes over every pending job
+  MonotonicTime last_full_end_{};
+  std::chrono::steady_clock::duration last_full_duration_{};
   asio::thread_pool sched_pool_{1};  // where the scheduler itself runs, on a snapshot
   MonotonicTime next_prune_{};
   NameCache user_names_;

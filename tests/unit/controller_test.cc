@@ -1425,6 +1425,45 @@ TEST_F(ControllerTest, PlanAppliedAfterAHoldACancelOrADrainStartsNothingStale) {
   EXPECT_EQ(State(third), JobState::kPending);
 }
 
+// An event-driven pass over a long queue considers the top of the last full pass's order and
+// the jobs that came since (Slurm's default_queue_depth); a full pass sets every job's reason
+// and priority.
+TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
+  ASSERT_TRUE(Register("node1").ok());
+  v1::JobSpec held = Spec();
+  held.set_hold(true);
+  const size_t queue = 4 * Controller::kEventPassDepth + 100;
+  for (size_t i = 0; i < queue; ++i) SubmitOk(held);
+  auto run = [this](bool full) {
+    auto pass = ctl().PreparePass(full);
+    const size_t considered = pass.snapshot.PendingCount();
+    EXPECT_EQ(pass.full, full);
+    auto plan = Controller::RunPass(pass);
+    const size_t starts = ctl().ApplyPass(pass, std::move(plan)).size();
+    return std::make_pair(considered, starts);
+  };
+  EXPECT_EQ(run(true), std::make_pair(queue, size_t{0}));
+  EXPECT_EQ(ctl().priorities().size(), queue);
+
+  // A new job that can run starts at once, in a pass over the top of the queue and itself.
+  const uint64_t fresh = SubmitOk();
+  const uint64_t fresh_held = SubmitOk(held);
+  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
+  EXPECT_EQ(State(fresh), JobState::kRunning);
+  EXPECT_EQ(Reason(fresh_held), "JobHeldUser");
+  EXPECT_EQ(ctl().priorities().size(), queue);  // the full pass's breakdown stands
+
+  // Jobs released past the top of the queue get their start from the next full pass.
+  std::vector<SignalAction> actions;
+  const uint64_t last_held = fresh - 1;
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, Alice(), &actions);
+  run(false);
+  EXPECT_EQ(State(last_held), JobState::kPending);
+  EXPECT_EQ(run(true), std::make_pair(queue + 1, size_t{1}));  // fresh_held too
+  EXPECT_EQ(State(last_held), JobState::kRunning);
+  EXPECT_EQ(ctl().priorities().size(), queue + 1);
+}
+
 // Cores a plan gives out are checked against what is allocated when it is applied.
 TEST_F(ControllerTest, PlanIsNotAppliedOverCoresTakenMeanwhile) {
   ASSERT_TRUE(Register("node1").ok());
