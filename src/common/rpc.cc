@@ -335,6 +335,17 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
       if (close_after_flush_ && InFlight() == 0) Close("", spdlog::level::debug);
       return;
     }
+    // Answers that queued meanwhile (a group commit answers many pipelined submissions at
+    // once) go out together: one TLS record and one send instead of one each.
+    if (write_queue_.size() > 1) {
+      size_t total = 0;
+      for (const auto& frame : write_queue_) total += frame.size();
+      std::string all;
+      all.reserve(total);
+      for (const auto& frame : write_queue_) all += frame;
+      write_queue_.clear();
+      write_queue_.push_back(std::move(all));
+    }
     writing_ = true;
     asio::async_write(stream_, asio::buffer(write_queue_.front()),
                       [self = shared_from_this()](const asio::error_code& ec, size_t) {
