@@ -26,7 +26,10 @@ cpu_ticks() {
   local f pid z
   for f in "$dir"/run/*.pid; do
     pid=$(cat "$f")
-    z=$( (awk -v p="$pid" '$4 == p && $2 == "(drover-zygote)" {print $1}' /proc/[0-9]*/stat 2>/dev/null || true) | head -1)
+    z=
+    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+      if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = drover-zygote ]; then z=$c; break; fi
+    done
     awk -v n="$(basename "$f" .pid)" '
       FNR == NR {self = $14 + $15; kids = $16 + $17; next}
       {kids += $14 + $15 + $16 + $17}

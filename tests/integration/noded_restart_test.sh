@@ -15,7 +15,10 @@ SCRIPT
 id=$(sbatch --parsable job.sh)
 wait_until 30 grep -q before "slurm-$id.out"
 noded=$(cat "$CLUSTER/run/node1.pid")
-zygote=$( (awk -v p="$noded" '$4 == p && $2 == "(drover-zygote)" {print $1}' /proc/[0-9]*/stat 2>/dev/null || true) | head -1)
+zygote=
+for c in $(cat /proc/"$noded"/task/*/children 2>/dev/null); do
+  if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = drover-zygote ]; then zygote=$c; fi
+done
 [ -n "$zygote" ] || fail "node1's daemon ($noded) has no supervisor zygote"
 drover local kill node1
 zygote_gone() { ! grep -qs '(drover-zygote)' "/proc/$zygote/stat"; }
