@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,32 +55,33 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   return path;
 }
 
-// Runs in the forked child: waits until stepd has put it in the job's cgroup (a byte on
-// `go`; EOF means stepd gave up), becomes the user, sets up I/O, executes the script.
-[[noreturn]] void RunScript(const Options& opt, const v1::LaunchJobRequest& launch, int go) {
-  char byte = 0;
-  if (read(go, &byte, 1) != 1) _exit(127);
-  close(go);
-  setsid();
-  sigset_t all;
-  sigemptyset(&all);
-  sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP}) signal(sig, SIG_DFL);
+// Everything the task needs, computed by stepd before the task starts, so that the task itself
+// only makes system calls: started with vfork it shares stepd's memory until it execs.
+struct TaskPlan {
+  std::vector<std::string> join_files;  // cgroup.procs files the task writes "0" into
+  bool drop_privileges = false;
+  std::vector<gid_t> groups;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string work_dir;
+  std::string out_path, err_path;          // in work_dir
+  std::string tmp_out_path, tmp_err_path;  // in /tmp, where work_dir cannot be entered
+  std::string chdir_note;                  // said on the job's stderr when it runs in /tmp
+  std::string script;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv, envp;
+};
 
-  if (geteuid() == 0 && launch.uid() != 0) {
-    std::vector<gid_t> groups(launch.groups().begin(), launch.groups().end());
-    if (setgroups(groups.size(), groups.data()) != 0) ChildFail("setgroups");
-    if (setgid(launch.gid()) != 0) ChildFail("setgid");
-    if (setuid(launch.uid()) != 0) ChildFail("setuid");
-  }
-  umask(022);
-
+TaskPlan PlanTask(const Options& opt, const v1::LaunchJobRequest& launch, std::vector<std::string> join_files) {
+  TaskPlan plan;
+  plan.join_files = std::move(join_files);
+  plan.drop_privileges = geteuid() == 0 && launch.uid() != 0;
+  plan.groups.assign(launch.groups().begin(), launch.groups().end());
+  plan.uid = launch.uid();
+  plan.gid = launch.gid();
   const auto& spec = launch.spec();
-  std::string work_dir = spec.work_dir();
-  if (chdir(work_dir.c_str()) != 0) {
-    work_dir = "/tmp";
-    if (chdir(work_dir.c_str()) != 0) ChildFail("chdir /tmp");
-  }
+  plan.work_dir = spec.work_dir();
   FilenameContext ctx;
   ctx.job_id = launch.job_id();
   ctx.step = "batch";
@@ -87,8 +90,57 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   ctx.job_name = spec.name();
   const std::string out_pattern = spec.stdout_pattern().empty() ? "slurm-%j.out" : spec.stdout_pattern();
   const std::string err_pattern = spec.stderr_pattern().empty() ? out_pattern : spec.stderr_pattern();
-  const std::string out_path = OutputPath(out_pattern, work_dir, ctx);
-  const std::string err_path = OutputPath(err_pattern, work_dir, ctx);
+  plan.out_path = OutputPath(out_pattern, plan.work_dir, ctx);
+  plan.err_path = OutputPath(err_pattern, plan.work_dir, ctx);
+  plan.tmp_out_path = OutputPath(out_pattern, "/tmp", ctx);
+  plan.tmp_err_path = OutputPath(err_pattern, "/tmp", ctx);
+  plan.chdir_note = "drover-stepd: could not chdir to " + plan.work_dir + "; running in /tmp instead\n";
+  plan.script = ScriptPath(opt.spool, launch.job_id());
+  plan.args.push_back(plan.script);
+  for (const auto& a : spec.script_args()) plan.args.push_back(a);
+  for (auto& a : plan.args) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  plan.env = ToEnvp(BuildBatchEnvironment(launch, opt.node));
+  for (auto& e : plan.env) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  return plan;
+}
+
+// Marks a setup error as the node's fault (the job could not be confined), not the job's.
+constexpr char kCgroupFailure[] = "cgroup: ";
+
+// The task: joins the job's cgroup (when it can itself), becomes the user, sets up I/O,
+// executes the script. Never returns.
+[[noreturn]] void ExecTask(const TaskPlan& plan) {
+  for (const auto& file : plan.join_files) {
+    const int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+      const std::string why = std::string(kCgroupFailure) + file + ": " + std::strerror(errno);
+      if (g_setup_error_fd >= 0) (void)!write(g_setup_error_fd, why.data(), why.size());
+      _exit(127);
+    }
+    close(fd);
+  }
+  setsid();
+  for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP}) signal(sig, SIG_DFL);
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+
+  if (plan.drop_privileges) {
+    if (setgroups(plan.groups.size(), plan.groups.data()) != 0) ChildFail("setgroups");
+    if (setgid(plan.gid) != 0) ChildFail("setgid");
+    if (setuid(plan.uid) != 0) ChildFail("setuid");
+  }
+  umask(022);
+
+  bool in_tmp = false;
+  if (chdir(plan.work_dir.c_str()) != 0) {
+    in_tmp = true;
+    if (chdir("/tmp") != 0) ChildFail("chdir /tmp");
+  }
+  const std::string& out_path = in_tmp ? plan.tmp_out_path : plan.out_path;
+  const std::string& err_path = in_tmp ? plan.tmp_err_path : plan.err_path;
 
   int in = open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, STDIN_FILENO) < 0) ChildFail("open /dev/null");
@@ -101,23 +153,29 @@ std::string OutputPath(const std::string& pattern, const std::string& work_dir,
   }
   dup2(out, STDOUT_FILENO);
   dup2(err, STDERR_FILENO);
-  if (chdir(spec.work_dir().c_str()) != 0) {
-    std::cerr << "drover-stepd: could not chdir to " << spec.work_dir() << ": "
-              << std::strerror(errno) << "; running in /tmp instead" << std::endl;
-  }
-
-  const std::string script = ScriptPath(opt.spool, launch.job_id());
-  std::vector<std::string> args{script};
-  for (const auto& a : spec.script_args()) args.push_back(a);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto env_strings = ToEnvp(BuildBatchEnvironment(launch, opt.node));
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  execve(script.c_str(), argv.data(), envp.data());
+  if (in_tmp) (void)!write(STDERR_FILENO, plan.chdir_note.data(), plan.chdir_note.size());
+  execve(plan.script.c_str(), plan.argv.data(), plan.envp.data());
   ChildFail("cannot execute the batch script");
+}
+
+// Runs in the forked child: waits until stepd has put it in the job's cgroup (a byte on
+// `go`; EOF means stepd gave up), then becomes the task.
+[[noreturn]] void RunScript(const TaskPlan& plan, int go) {
+  char byte = 0;
+  if (read(go, &byte, 1) != 1) _exit(127);
+  close(go);
+  ExecTask(plan);
+}
+
+struct VforkTask {
+  const TaskPlan* plan;
+  int setup_error_fd;
+};
+
+int VforkTaskMain(void* arg) {
+  const auto* task = static_cast<const VforkTask*>(arg);
+  g_setup_error_fd = task->setup_error_fd;
+  ExecTask(*task->plan);
 }
 
 // True when no process of the job is left: stepd has no child (as a subreaper it inherits every
@@ -190,33 +248,75 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
   };
   JobConfinement confinement(opt, launch, MakeCgroupManager(opt));
   if (auto failed = confinement.Prepare()) return record(*failed);
-  int go[2];
   int setup_error[2];
-  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(setup_error, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if (pipe2(setup_error, O_CLOEXEC | O_NONBLOCK) != 0) {
     confinement.RemoveCgroup();
     return record(NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
   }
-  const pid_t task = fork();
-  if (task < 0) {
-    confinement.RemoveCgroup();
-    return record(NodeFailureResult(std::string("fork failed: ") + std::strerror(errno)));
-  }
-  if (task == 0) {
+  pid_t task = -1;
+  std::string setup_why;  // the task's setup error, when it was read early
+  if (confinement.TaskCanJoinItself()) {
+    // vfork: no copy of stepd's page tables and no copy-on-write faults in stepd or the task,
+    // which were most of a trivial job's cost (bench/README.md). The task confines itself
+    // before it runs anything of the user's; stepd resumes once it has exec'd (or failed).
+    const TaskPlan plan = PlanTask(opt, launch, confinement.SelfJoinFiles());
+    VforkTask arg{&plan, setup_error[1]};
+    constexpr size_t kStack = 256 * 1024;
+    void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult(std::string("mmap: ") + std::strerror(errno)));
+    }
+    task = clone(&VforkTaskMain, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
+    const int clone_errno = errno;
+    munmap(stack, kStack);
+    close(setup_error[1]);
+    if (task < 0) {
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult(std::string("clone failed: ") + std::strerror(clone_errno)));
+    }
+    g_setup_error_fd = -1;  // the task set it in the memory it shared with stepd
+    // Every setup error is in the pipe by now: the task has exec'd or exited. One that could not
+    // join its cgroup ran nothing of the user's, and the node, not the job, failed.
+    setup_why = ReadSetupError(setup_error[0]);
+    if (setup_why.rfind(kCgroupFailure, 0) == 0) {
+      close(setup_error[0]);
+      waitpid(task, nullptr, 0);
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult("cannot put the job in its cgroup on " + opt.node + ": " +
+                                      setup_why.substr(sizeof kCgroupFailure - 1)));
+    }
+  } else {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) {
+      close(setup_error[0]);
+      close(setup_error[1]);
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
+    }
+    const TaskPlan plan = PlanTask(opt, launch, {});
+    task = fork();
+    if (task < 0) {
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult(std::string("fork failed: ") + std::strerror(errno)));
+    }
+    if (task == 0) {
+      close(go[1]);
+      close(setup_error[0]);
+      g_setup_error_fd = setup_error[1];
+      RunScript(plan, go[0]);
+    }
+    close(go[0]);
+    close(setup_error[1]);
+    if (auto s = confinement.Adopt(task); !s.ok()) {
+      close(go[1]);  // the task reads EOF and exits before running anything
+      waitpid(task, nullptr, 0);
+      confinement.RemoveCgroup();
+      return record(NodeFailureResult("cannot put the job in its cgroup on " + opt.node + ": " + s.message()));
+    }
+    (void)!write(go[1], "g", 1);
     close(go[1]);
-    close(setup_error[0]);
-    g_setup_error_fd = setup_error[1];
-    RunScript(opt, launch, go[0]);
   }
-  close(go[0]);
-  close(setup_error[1]);
-  if (auto s = confinement.Adopt(task); !s.ok()) {
-    close(go[1]);  // the task reads EOF and exits before running anything
-    waitpid(task, nullptr, 0);
-    confinement.RemoveCgroup();
-    return record(NodeFailureResult("cannot put the job in its cgroup on " + opt.node + ": " + s.message()));
-  }
-  (void)!write(go[1], "g", 1);
-  close(go[1]);
   (void)WriteFileAtomic(opt.job_dir + "/task.pid", std::to_string(task) + "\n", 0600,
                                          Survives::kProcessCrash);
 
@@ -261,7 +361,8 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
   // The script is over; anything it left running goes with it, as in Slurm.
   if (cause == EndCause::kExited) TerminateAll(task, 0, confinement);
   JobResult result = confinement.Finish(cause, status);
-  if (std::string why = ReadSetupError(setup_error[0]); !why.empty() && cause == EndCause::kExited) {
+  if (std::string why = setup_why.empty() ? ReadSetupError(setup_error[0]) : setup_why;
+      !why.empty() && cause == EndCause::kExited) {
     result.reason = why;
   }
   close(setup_error[0]);

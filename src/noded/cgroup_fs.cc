@@ -247,6 +247,12 @@ Result<std::vector<std::string>> CgroupFs::Create(uint64_t job_id, const CgroupL
   return notes;
 }
 
+std::vector<std::string> CgroupFs::SelfJoinFiles(uint64_t job_id) const {
+  std::vector<std::string> files;
+  for (const auto& dir : JobDirs(job_id)) files.push_back(dir + "/cgroup.procs");
+  return files;
+}
+
 Status CgroupFs::AddProcess(uint64_t job_id, pid_t pid) {
   for (const auto& dir : JobDirs(job_id)) DROVER_RETURN_IF_ERROR(Write(dir + "/cgroup.procs", std::to_string(pid)));
   return Status::Ok();

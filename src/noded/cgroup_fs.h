@@ -45,6 +45,7 @@ class CgroupFs : public CgroupManager {
   Status Remove(uint64_t job_id) override;
   std::vector<uint64_t> ListJobs() const override;
   std::string PathFor(uint64_t job_id) const override;
+  std::vector<std::string> SelfJoinFiles(uint64_t job_id) const override;
 
   // Every directory that holds this node's job cgroups (one per hierarchy).
   std::vector<std::string> NodeDirs() const;

@@ -59,6 +59,10 @@ class CgroupManager {
   // an error only when the job cannot be confined at all.
   virtual Result<std::vector<std::string>> Create(uint64_t job_id, const CgroupLimits& limits) = 0;
   virtual Status AddProcess(uint64_t job_id, pid_t pid) = 0;
+  // The files a process writes "0" into to join the job's cgroup itself (cgroup.procs in each
+  // hierarchy), so that a task started with vfork can confine itself before it execs; empty
+  // when this manager cannot offer that and the task must be moved with AddProcess instead.
+  virtual std::vector<std::string> SelfJoinFiles(uint64_t /*job_id*/) const { return {}; }
   // Every process in the job's cgroup (empty if it does not exist).
   virtual std::vector<pid_t> Processes(uint64_t job_id) const = 0;
   // Sends `sig` to every process in the cgroup; returns how many were signalled.

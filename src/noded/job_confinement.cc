@@ -52,6 +52,14 @@ std::optional<JobResult> JobConfinement::Prepare() {
   return std::nullopt;
 }
 
+bool JobConfinement::TaskCanJoinItself() const {
+  return cgroups_ == nullptr || !cgroups_->SelfJoinFiles(launch_.job_id()).empty();
+}
+
+std::vector<std::string> JobConfinement::SelfJoinFiles() const {
+  return cgroups_ ? cgroups_->SelfJoinFiles(launch_.job_id()) : std::vector<std::string>{};
+}
+
 Status JobConfinement::Adopt(pid_t pid) {
   if (cgroups_ == nullptr) return Status::Ok();
   return cgroups_->AddProcess(launch_.job_id(), pid);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "drover/v1/drover.pb.h"
 #include "noded/cgroup_manager.h"
@@ -31,6 +32,11 @@ class JobConfinement {
   std::optional<JobResult> Prepare();
   // Moves the task (forked, not yet running the user's code) into the job's cgroup.
   Status Adopt(pid_t pid);
+  // True when a task can confine itself (SelfJoinFiles) or there is nothing to confine it in:
+  // then it may be started with vfork, and Adopt is not needed.
+  bool TaskCanJoinItself() const;
+  // The files the task writes "0" into to join the job's cgroup (empty without cgroups).
+  std::vector<std::string> SelfJoinFiles() const;
   // Processes in the job's cgroup: signalled, counted, killed, beside the process tree.
   size_t Signal(int sig);
   bool Empty() const;
