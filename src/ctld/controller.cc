@@ -939,6 +939,8 @@ void Controller::RefreshViewOf(uint64_t id) {
   set(holding_, job != nullptr && job->holds_resources);
   set(array_ids_, job != nullptr && job->array_job_id != 0);
   set(dependent_, pending && !job->dependency.empty());
+  set(running_, job != nullptr && job->state == JobState::kRunning);
+  set(ended_, job != nullptr && IsFinished(job->state));
 }
 
 void Controller::RefreshView() {
@@ -947,6 +949,8 @@ void Controller::RefreshView() {
     holding_.clear();
     array_ids_.clear();
     dependent_.clear();
+    running_.clear();
+    ended_.clear();
     view_dirty_.clear();
     for (const auto& [id, job] : jobs_) RefreshViewOf(id);
     view_all_dirty_ = false;
@@ -985,7 +989,7 @@ std::string Describe(const sched::PendingJob& p) {
 Status Controller::CheckSchedulerView() {
   RefreshView();
   std::map<uint64_t, std::string> want;
-  std::set<uint64_t> holding, arrays, dependent;
+  std::set<uint64_t> holding, arrays, dependent, running, ended;
   for (const auto& [id, job] : jobs_) {
     const bool pending = job.state == JobState::kPending && job.durable;
     if (pending) {
@@ -996,6 +1000,8 @@ Status Controller::CheckSchedulerView() {
     if (job.holds_resources) holding.insert(id);
     if (job.array_job_id != 0) arrays.insert(id);
     if (pending && !job.dependency.empty()) dependent.insert(id);
+    if (job.state == JobState::kRunning) running.insert(id);
+    if (IsFinished(job.state)) ended.insert(id);
   }
   std::map<uint64_t, std::string> have;
   for (const auto& [id, p] : pending_view_) have[id] = Describe(*p);
@@ -1010,6 +1016,8 @@ Status Controller::CheckSchedulerView() {
   if (holding != holding_) return Status::Internal("the jobs holding cores differ from the view's");
   if (arrays != array_ids_) return Status::Internal("the array jobs differ from the view's");
   if (dependent != dependent_) return Status::Internal("the jobs with dependencies differ from the view's");
+  if (running != running_) return Status::Internal("the running jobs differ from the view's");
+  if (ended != ended_) return Status::Internal("the finished jobs differ from the view's");
   return Status::Ok();
 }
 
@@ -1162,6 +1170,8 @@ Status Controller::ParseJobExtras(JobRecord& job) {
 
 void Controller::Tick() {
   if (++ticks_since_rebuild_ >= kViewRebuildTicks) view_all_dirty_ = true;
+  // The loops below over running and finished jobs use the view's indexes, not every job.
+  RefreshView();
   const auto now = clock_.MonotonicNow();
   const auto timeout = std::chrono::seconds(config_.node_timeout_s);
   for (auto& [name, node] : nodes_) {
@@ -1183,7 +1193,9 @@ void Controller::Tick() {
     }
   }
   // Interactive jobs have no stepd of their own to enforce the time limit.
-  for (auto& [id, job] : jobs_) {
+  RefreshView();  // the loop above may have ended some
+  for (uint64_t id : running_) {
+    JobRecord& job = jobs_.at(id);
     if (!job.spec.interactive() || job.state != JobState::kRunning ||
         job.time_limit_minutes == kUnlimitedMinutes) {
       continue;
@@ -1219,16 +1231,16 @@ void Controller::Tick() {
     }
   }
   const int64_t cutoff = Now() - static_cast<int64_t>(config_.min_job_age_s);
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
+  RefreshView();
+  for (uint64_t id : ended_) {
+    auto it = jobs_.find(id);
     const JobRecord& job = it->second;
     if (IsFinished(job.state) && !job.holds_resources && job.end_time < cutoff) {
       // Remembered briefly: dependencies and `sacct -j ARRAY` still resolve it.
       finished_[job.id] = {job.state, job.end_time, job.array_job_id, job.array_task_id,
                            job.array_remaining ? std::max<uint32_t>(job.array_remaining->Count(), 1) : 0};
       Touch(job.id);
-      it = jobs_.erase(it);
-    } else {
-      ++it;
+      jobs_.erase(it);
     }
   }
   const int64_t forget = Now() - kFinalStateMemorySeconds;
@@ -1963,7 +1975,9 @@ void Controller::EndSteps(JobRecord& job, JobState state, const std::string& rea
 
 void Controller::SendWarnSignals() {
   const int64_t now = Now();
-  for (auto& [id, job] : jobs_) {
+  RefreshView();
+  for (uint64_t id : running_) {
+    JobRecord& job = jobs_.at(id);
     // A job reloaded at start waits for its node to report it: before that no signal can land.
     if (job.state != JobState::kRunning || !job.confirmed || job.warn_signal_sent ||
         job.spec.signal_number() == 0 || job.time_limit_minutes == kUnlimitedMinutes ||

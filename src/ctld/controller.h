@@ -391,6 +391,8 @@ class Controller {
   std::set<uint64_t> holding_;     // jobs that hold cores (snapshot.running)
   std::set<uint64_t> array_ids_;   // array records and their elements, any state
   std::set<uint64_t> dependent_;   // pending, durable jobs with a dependency left to evaluate
+  std::set<uint64_t> running_;     // RUNNING (Tick's time limits and --signal)
+  std::set<uint64_t> ended_;       // finished, not yet purged (Tick)
   std::set<uint64_t> view_dirty_;
   bool view_all_dirty_ = true;
   uint64_t last_full_max_id_ = 0;  // the highest pending id the last full pass saw

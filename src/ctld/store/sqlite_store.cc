@@ -67,6 +67,7 @@ class SqliteStore final : public Store {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    writes_.reset();
     if (wdb_) sqlite3_close(wdb_);
     if (rdb_) sqlite3_close(rdb_);
   }
@@ -78,6 +79,8 @@ class SqliteStore final : public Store {
     // a power cut.
     DROVER_RETURN_IF_ERROR(Exec(wdb_, "PRAGMA synchronous=FULL"));
     DROVER_RETURN_IF_ERROR(Migrate());
+    writes_ = std::make_unique<WriteStatements>(wdb_);
+    if (!writes_->ok()) return Error(wdb_, "preparing the writer's statements");
     DROVER_RETURN_IF_ERROR(OpenConnection(&rdb_));
     writer_ = std::thread([this] { WriterLoop(); });
     return Status::Ok();
@@ -174,6 +177,29 @@ class SqliteStore final : public Store {
     std::function<void(Status)> done;
   };
 
+  // Prepared once for the writer thread, reused by every transaction.
+  struct WriteStatements {
+    explicit WriteStatements(sqlite3* db)
+        : begin(db, "BEGIN IMMEDIATE"),
+          commit(db, "COMMIT"),
+          upsert(db,
+                 "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
+                 "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)"),
+          seq(db, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'"),
+          node_upsert(db, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)") {}
+    bool ok() const { return begin.ok() && commit.ok() && upsert.ok() && seq.ok() && node_upsert.ok(); }
+    Statement begin, commit, upsert, seq, node_upsert;
+  };
+
+  // Runs a prepared statement that returns no rows.
+  Status Run(Statement& st, const char* what) {
+    sqlite3_reset(st.get());
+    const int rc = sqlite3_step(st.get());
+    sqlite3_reset(st.get());
+    if (rc != SQLITE_DONE) return Error(wdb_, what);
+    return Status::Ok();
+  }
+
   Status OpenConnection(sqlite3** db) {
     const int rc = sqlite3_open_v2(path_.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                                           SQLITE_OPEN_NOMUTEX, nullptr);
@@ -235,12 +261,10 @@ class SqliteStore final : public Store {
   }
 
   Status Apply(const std::deque<Pending>& group) {
-    Statement upsert(wdb_,
-                     "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
-                     "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)");
-    Statement seq(wdb_, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'");
-    Statement node_upsert(wdb_, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)");
-    if (!upsert.ok() || !seq.ok() || !node_upsert.ok()) return Error(wdb_, "preparing a commit");
+    Statement& upsert = writes_->upsert;
+    Statement& seq = writes_->seq;
+    Statement& node_upsert = writes_->node_upsert;
+    // Bound without a copy (SQLITE_STATIC): each value outlives its statement's step.
     std::string blob;
     for (const auto& p : group) {
       for (const auto& job : p.batch.jobs) {
@@ -250,24 +274,30 @@ class SqliteStore final : public Store {
         sqlite3_bind_int(upsert.get(), 2, job.state());
         sqlite3_bind_int(upsert.get(), 3, IsFinished(job.state()) ? 1 : 0);
         sqlite3_bind_int64(upsert.get(), 4, job.uid());
-        sqlite3_bind_text(upsert.get(), 5, job.user().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(upsert.get(), 5, job.user().c_str(), -1, SQLITE_STATIC);
         sqlite3_bind_int64(upsert.get(), 6, job.submit_time());
         sqlite3_bind_int64(upsert.get(), 7, job.start_time());
         sqlite3_bind_int64(upsert.get(), 8, job.end_time());
-        sqlite3_bind_blob(upsert.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-        if (sqlite3_step(upsert.get()) != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
+        sqlite3_bind_blob(upsert.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        const int rc = sqlite3_step(upsert.get());
+        sqlite3_reset(upsert.get());  // lets go of the bound buffers before they change
+        if (rc != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
       }
       for (const auto& node : p.batch.nodes) {
         node.SerializeToString(&blob);
         sqlite3_reset(node_upsert.get());
-        sqlite3_bind_text(node_upsert.get(), 1, node.name().c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(node_upsert.get(), 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-        if (sqlite3_step(node_upsert.get()) != SQLITE_DONE) return Error(wdb_, "writing node " + node.name());
+        sqlite3_bind_text(node_upsert.get(), 1, node.name().c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_blob(node_upsert.get(), 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        const int rc = sqlite3_step(node_upsert.get());
+        sqlite3_reset(node_upsert.get());
+        if (rc != SQLITE_DONE) return Error(wdb_, "writing node " + node.name());
       }
       if (p.batch.next_job_id) {
         sqlite3_reset(seq.get());
         sqlite3_bind_int64(seq.get(), 1, static_cast<sqlite3_int64>(p.batch.next_job_id));
-        if (sqlite3_step(seq.get()) != SQLITE_DONE) return Error(wdb_, "advancing the job id sequence");
+        const int rc = sqlite3_step(seq.get());
+        sqlite3_reset(seq.get());
+        if (rc != SQLITE_DONE) return Error(wdb_, "advancing the job id sequence");
       }
     }
     return Status::Ok();
@@ -283,9 +313,9 @@ class SqliteStore final : public Store {
         if (queue_.empty() && stopping_) return;
         group.swap(queue_);
       }
-      Status s = Exec(wdb_, "BEGIN IMMEDIATE");
+      Status s = Run(writes_->begin, "starting a transaction");
       if (s.ok()) s = Apply(group);
-      if (s.ok()) s = Exec(wdb_, "COMMIT");
+      if (s.ok()) s = Run(writes_->commit, "committing");
       if (!s.ok()) (void)Exec(wdb_, "ROLLBACK");
       for (auto& p : group) {
         auto done = std::move(p.done);
@@ -297,6 +327,7 @@ class SqliteStore final : public Store {
   std::string path_;
   Poster poster_;
   sqlite3* wdb_ = nullptr;  // writer thread only (after Open)
+  std::unique_ptr<WriteStatements> writes_;  // on wdb_; finalized before it is closed
   sqlite3* rdb_ = nullptr;  // readers, under read_mu_
   std::mutex read_mu_;
   std::mutex mu_;
