@@ -112,8 +112,18 @@ struct AuthSocketServer::Impl : std::enable_shared_from_this<AuthSocketServer::I
   Impl(asio::io_context& io_in, std::string path_in, AuthSigner signer_in)
       : io(io_in), path(std::move(path_in)), acceptor(io_in), signer(std::move(signer_in)) {}
 
+  // Who is at the other end of a connection, as the kernel recorded it when the client
+  // connected (SO_PEERCRED and SO_PEERGROUPS do not change for the connection's life).
+  struct Peer {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    pid_t pid = 0;
+    std::vector<uint32_t> groups;
+  };
+  static Result<Peer> ReadPeer(int fd);
+
   void Accept();
-  Status Sign(int fd, const std::string& payload_sha256, v1::Credential* out);
+  Status Sign(const Peer& peer, const std::string& payload_sha256, v1::Credential* out);
 
   asio::io_context& io;
   const std::string path;
@@ -233,7 +243,16 @@ class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<C
     v1::Body ack;
     ack.mutable_ack();
     v1::Envelope reply = MakeReply(request, ack);
-    Status s = server_->Sign(socket_.native_handle(), hash, reply.mutable_credential());
+    if (!peer_) {
+      auto peer = Impl::ReadPeer(socket_.native_handle());
+      if (!peer.ok()) {
+        spdlog::warn("auth socket: {}", peer.status().message());
+        *out += ErrorFrame(request, peer.status());
+        return false;
+      }
+      peer_ = std::move(*peer);  // read once per connection, not per credential
+    }
+    Status s = server_->Sign(*peer_, hash, reply.mutable_credential());
     if (!s.ok()) {
       spdlog::warn("auth socket: {}", s.message());
       *out += ErrorFrame(request, s);
@@ -266,25 +285,34 @@ class AuthSocketServer::Impl::Connection : public std::enable_shared_from_this<C
   asio::steady_timer timer_;
   uint64_t timer_seq_ = 0;
   bool closed_ = false;
+  std::optional<Impl::Peer> peer_;
   FrameDecoder decoder_;
   std::array<char, 4096> buf_;
   std::string out_;
 };
 
-Status AuthSocketServer::Impl::Sign(int fd, const std::string& payload_sha256,
-                                    v1::Credential* out) {
-  ucred peer{};
-  socklen_t len = sizeof(peer);
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+Result<AuthSocketServer::Impl::Peer> AuthSocketServer::Impl::ReadPeer(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
     return Status::Internal("SO_PEERCRED failed: " + ErrnoText(errno));
   }
   auto groups = PeerGroups(fd);
   if (!groups.ok()) return groups.status();
+  Peer peer;
+  peer.uid = cred.uid;
+  peer.gid = cred.gid;
+  peer.pid = cred.pid;
+  peer.groups = std::move(*groups);
+  return peer;
+}
 
+Status AuthSocketServer::Impl::Sign(const Peer& peer, const std::string& payload_sha256,
+                                    v1::Credential* out) {
   CredentialFields fields;
   fields.uid = peer.uid;
   fields.gid = peer.gid;
-  fields.groups = std::move(*groups);
+  fields.groups = peer.groups;
   fields.payload_sha256 = payload_sha256;
   fields.nonce.resize(kNonceBytes);
   if (RAND_bytes(reinterpret_cast<unsigned char*>(fields.nonce.data()),
