@@ -508,6 +508,19 @@ class RpcClientImpl final : public RpcClient {
     auto conn = std::make_shared<ClientConnection>(io_, *tls_, options_.max_frame_bytes);
     conn_ = conn;
     ArmTimer(options_.connect_timeout, Deadline::kConnect);
+    // A numeric address needs no resolver: asio resolves on a thread of its own, which a
+    // short-lived CLI process would start (and wait for) only to parse "127.0.0.1".
+    asio::error_code not_numeric;
+    const auto ip = asio::ip::make_address(host_, not_numeric);
+    if (!not_numeric) {
+      conn->stream.lowest_layer().async_connect(
+          tcp::endpoint(ip, port_), [weak = Weak(), conn](const asio::error_code& connect_ec) {
+            auto self = weak.lock();
+            if (!self || conn != self->conn_) return;
+            self->OnConnected(conn, connect_ec);
+          });
+      return;
+    }
     resolver_.async_resolve(host_, std::to_string(port_),
                             [weak = Weak(), conn](const asio::error_code& ec,
                                                   const tcp::resolver::results_type& results) {
