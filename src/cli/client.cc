@@ -23,6 +23,19 @@ Result<std::unique_ptr<ControllerClient>> ControllerClient::Connect(
 }
 
 Result<v1::Body> ControllerClient::Call(const v1::Body& body) {
+  return BodyOrError(Send(body));
+}
+
+Result<v1::Body*> ControllerClient::Call(const v1::Body& body, google::protobuf::Arena* arena) {
+  auto response = Send(body);
+  if (!response.ok()) return response.status();
+  auto* parsed = google::protobuf::Arena::CreateMessage<v1::Body>(arena);
+  if (Status s = ParseBodyInto(*response, parsed); !s.ok()) return s;
+  if (parsed->has_error()) return Status(FromErrorCode(parsed->error().code()), parsed->error().message());
+  return parsed;
+}
+
+Result<v1::Envelope> ControllerClient::Send(const v1::Body& body) {
   v1::Envelope request = MakeEnvelope(body);
   auto credential = FetchCredential(config_.auth_socket, Sha256(request.body()));
   if (!credential.ok()) return credential.status();
@@ -33,7 +46,7 @@ Result<v1::Body> ControllerClient::Call(const v1::Body& body) {
                                std::to_string(config_.controller_port) + " (" +
                                response.status().message() + "); is it running?");
   }
-  return BodyOrError(response);
+  return response;
 }
 
 int ReportError(const std::string& prog, const Status& status) {

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <google/protobuf/arena.h>
+
 #include "common/config.h"
 #include "common/rpc.h"
 #include "common/status.h"
@@ -23,10 +25,14 @@ class ControllerClient {
 
   // Sends `body`, returns the response body; an Error reply becomes the Status.
   Result<v1::Body> Call(const v1::Body& body);
+  // As Call, with the response parsed onto `arena`, which owns it: for replies of many
+  // messages (squeue over 100,000 jobs), allocated in blocks and never freed one by one.
+  Result<v1::Body*> Call(const v1::Body& body, google::protobuf::Arena* arena);
 
   const Config& config() const { return config_; }
 
  private:
+  Result<v1::Envelope> Send(const v1::Body& body);
   ControllerClient(Config config, std::unique_ptr<BlockingRpcClient> rpc)
       : config_(std::move(config)), rpc_(std::move(rpc)) {}
   Config config_;

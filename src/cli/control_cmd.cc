@@ -285,6 +285,7 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     v1::Body body;
     auto* q = body.mutable_query_jobs();
     q->set_include_finished(true);
+    q->set_with_priorities(json);  // --json prints them (docs/user-guide.md)
     std::vector<uint64_t> ids;
     std::set<uint64_t> pending_arrays;  // "12_7", not started: only the array's pending record
     if (!rest.empty()) {

@@ -52,6 +52,29 @@ std::string Justify(const std::string& text, int width, bool right) {
   return right ? pad + text : text + pad;
 }
 
+void AppendJustified(std::string* out, std::string_view text, int width, bool right) {
+  if (width < 0) {
+    out->append(text);
+    return;
+  }
+  const size_t w = static_cast<size_t>(width);
+  if (text.size() >= w) {
+    out->append(text.substr(0, w));
+    return;
+  }
+  if (right) out->append(w - text.size(), ' ');
+  out->append(text);
+  if (!right) out->append(w - text.size(), ' ');
+}
+
+std::string FormatCodes(const std::vector<FormatToken>& tokens) {
+  std::string codes;
+  for (const auto& t : tokens) {
+    if (t.code != 0) codes.push_back(t.code);
+  }
+  return codes;
+}
+
 std::string RenderLine(const std::vector<FormatToken>& tokens,
                        const std::function<std::string(char)>& value) {
   std::string out;

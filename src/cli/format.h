@@ -25,5 +25,9 @@ std::string RenderLine(const std::vector<FormatToken>& tokens,
 
 // Pads or truncates to a column as a field of `width` would (used for headers too).
 std::string Justify(const std::string& text, int width, bool right);
+// Justify, appended to `out`.
+void AppendJustified(std::string* out, std::string_view text, int width, bool right);
+// The field letters of `tokens`, in order.
+std::string FormatCodes(const std::vector<FormatToken>& tokens);
 
 }  // namespace drover::cli

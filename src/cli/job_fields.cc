@@ -99,6 +99,71 @@ std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
   }
 }
 
+void AppendSqueueField(std::string* out, const v1::JobInfo& job, char code, int64_t now) {
+  const auto number = [out](uint64_t n) {
+    char buf[24];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    do {
+      *--p = static_cast<char>('0' + n % 10);
+      n /= 10;
+    } while (n);
+    out->append(p, end);
+  };
+  switch (code) {
+    case 'i':
+      if (!job.array_job_id()) return number(job.job_id());
+      number(job.array_job_id());
+      if (!job.array_pending().empty()) {
+        out->append("_[");
+        out->append(job.array_pending());
+        out->push_back(']');
+      } else {
+        out->push_back('_');
+        number(job.array_task_id());
+      }
+      return;
+    case 'A': return number(job.job_id());
+    case 'j': out->append(job.spec().name()); return;
+    case 'u': out->append(job.user()); return;
+    case 'P': out->append(job.partition()); return;
+    case 'r': out->append(job.reason()); return;
+    case 'C': return number(job.cpus());
+    case 't': out->append(JobStateCode(FromProto(job.state()))); return;
+    case 'T': out->append(JobStateName(FromProto(job.state()))); return;
+    case 'D':
+      return number(job.allocation_size() ? static_cast<uint64_t>(job.allocation_size())
+                                          : std::max<uint32_t>(job.spec().min_nodes(), 1));
+    case 'R':
+      if (job.state() == v1::JOB_STATE_PENDING) {
+        out->push_back('(');
+        out->append(job.reason());
+        out->push_back(')');
+        return;
+      }
+      break;
+    case 'M':
+      if (Elapsed(job, now) == 0) {
+        static const std::string kZero = FormatDuration(0);
+        out->append(kZero);
+        return;
+      }
+      break;
+    default: break;
+  }
+  out->append(SqueueField(job, code, now));
+}
+
+uint32_t OmittableJobParts(std::string_view codes, bool steps) {
+  // The letters SqueueField answers from the brief spec (name, account, comment, min_nodes,
+  // cpus_per_task, mem_*) and the rest of JobInfo; %Z (work_dir) needs the whole spec.
+  static constexpr std::string_view kBrief = "iAFKajuUGtTMlLDCcmNBPrRSYVekoqpQ";
+  uint32_t omit = v1::JOB_INFO_PART_USAGE;
+  if (codes.find_first_not_of(kBrief) == std::string_view::npos) omit |= v1::JOB_INFO_PART_SPEC_DETAIL;
+  if (!steps) omit |= v1::JOB_INFO_PART_STEPS;
+  return omit;
+}
+
 std::string SqueueHeader(char code) {
   static const std::map<char, std::string> kHeaders = {
       {'i', "JOBID"},     {'A', "JOBID"},        {'F', "ARRAY_JOB_ID"},   {'K', "ARRAY_TASK_ID"},

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "drover/v1/drover.pb.h"
 
@@ -15,6 +16,13 @@ std::string JobIdText(const v1::JobInfo& job);
 
 // The text of squeue field `code` for `job`; "" for letters drover does not know.
 std::string SqueueField(const v1::JobInfo& job, char code, int64_t now);
+// SqueueField appended to `out`: the hot letters of a listing without a string per field.
+void AppendSqueueField(std::string* out, const v1::JobInfo& job, char code, int64_t now);
+// Which parts of each job (bits of v1::JobInfoPart, QueryJobsRequest.omit) a listing with these
+// field letters can do without: the spec beyond its brief fields unless a letter needs more
+// (e.g. %Z, or a letter this code does not know), the steps unless `steps` (squeue -s), and the
+// usage, which no letter shows.
+uint32_t OmittableJobParts(std::string_view codes, bool steps);
 // The column header squeue prints for `code`.
 std::string SqueueHeader(char code);
 // The default squeue format, as Slurm's.

@@ -1,4 +1,5 @@
 // squeue and drover queue: list jobs.
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "cli/color.h"
 #include "cli/exit_codes.h"
 #include "cli/queue_table.h"
+#include "cli/reply_arena.h"
 #include "cli/terminal.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -96,23 +98,49 @@ bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
   return false;
 }
 
-Result<v1::QueryJobsResponse> Fetch(const std::optional<std::string>& config, const QueueFilter& f) {
+// What a view needs of the reply besides the jobs themselves.
+struct Want {
+  bool priorities = false;  // --json, --explain
+  uint32_t omit = 0;        // v1::JobInfoPart bits the view does without
+};
+
+// The reply lives on `arena`: over 100,000 jobs, parsing it message by message on the heap and
+// freeing it again cost more than the listing.
+Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, const QueueFilter& f, Want want,
+                                     google::protobuf::Arena* arena) {
   auto query = BuildQuery(f);
   if (!query.ok()) return query.status();
+  query->set_with_priorities(want.priorities);
+  query->set_omit(want.omit);
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return client.status();
   v1::Body body;
   *body.mutable_query_jobs() = *query;
-  auto reply = (*client)->Call(body);
+  auto reply = (*client)->Call(body, arena);
   if (!reply.ok()) return reply.status();
-  // Moved, not copied: over 100,000 jobs a copy costs as much as parsing the reply.
-  v1::QueryJobsResponse response = std::move(*reply->mutable_query_jobs_response());
+  v1::QueryJobsResponse* response = (*reply)->mutable_query_jobs_response();
   if (!f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) {
-    auto* jobs = response.mutable_jobs();
+    auto* jobs = response->mutable_jobs();
     jobs->erase(std::remove_if(jobs->begin(), jobs->end(), [&](const v1::JobInfo& j) { return !Wanted(j, f); }),
                 jobs->end());
   }
   return response;
+}
+
+// The rows of a listing in `format`, appended to `out` without a string per field.
+void AppendRows(std::string* out, const std::vector<FormatToken>& tokens, const v1::QueryJobsResponse& jobs,
+                int64_t now) {
+  std::string field;
+  for (const auto& job : jobs.jobs()) {
+    for (const auto& t : tokens) {
+      out->append(t.literal);
+      if (t.code == 0) continue;
+      field.clear();
+      AppendSqueueField(&field, job, t.code, now);
+      AppendJustified(out, field, t.width, t.right);
+    }
+    out->push_back('\n');
+  }
 }
 
 }  // namespace
@@ -185,18 +213,22 @@ int RunSqueue(const Args& args) {
     format = long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R" : kSqueueDefaultFormat;
   }
   const auto tokens = ParseFormat(format);
+  Want want;
+  want.priorities = json;
+  want.omit = json ? 0 : OmittableJobParts(FormatCodes(tokens), steps);
   for (;;) {
-    auto jobs = Fetch(config, f);
+    google::protobuf::Arena arena(ReplyArenaOptions());
+    auto jobs = Fetch(config, f, want, &arena);
     if (!jobs.ok()) {
       std::cerr << "squeue: error: " << jobs.status().message() << "\n";
       return 1;
     }
-    if (!f.jobs.empty() && jobs->jobs().empty() && f.states.empty()) {
+    if (!f.jobs.empty() && (*jobs)->jobs().empty() && f.states.empty()) {
       std::cerr << "slurm_load_jobs error: Invalid job id specified\n";
       return 1;
     }
     if (start) {  // soonest expected start first; unknown ones last, by id
-      auto* list = jobs->mutable_jobs();
+      auto* list = (*jobs)->mutable_jobs();
       std::stable_sort(list->begin(), list->end(), [](const v1::JobInfo& a, const v1::JobInfo& b) {
         const auto key = [](const v1::JobInfo& j) {
           return j.expected_start() ? j.expected_start() : std::numeric_limits<int64_t>::max();
@@ -205,21 +237,24 @@ int RunSqueue(const Args& args) {
       });
     }
     if (json) {
-      std::cout << ToJson(*jobs);
+      std::cout << ToJson(**jobs);
     } else {
+      std::string out;  // the whole report, written at once
       if (!noheader && long_format) {  // as Slurm's -l: the time of the report first
-        std::cout << FormatLocalTime(time(nullptr), "%a %b %d %H:%M:%S %Y") << "\n";
+        out += FormatLocalTime(time(nullptr), "%a %b %d %H:%M:%S %Y") + "\n";
       }
       if (!noheader) {
-        std::cout << RenderLine(tokens, [&](char c) { return steps && c == 'i' ? std::string("STEPID") : SqueueHeader(c); })
-                  << "\n";
+        out += RenderLine(tokens, [&](char c) { return steps && c == 'i' ? std::string("STEPID") : SqueueHeader(c); });
+        out += "\n";
       }
       const int64_t now = time(nullptr);
-      for (const auto& job : jobs->jobs()) {
-        if (!steps) {
-          std::cout << RenderLine(tokens, [&](char c) { return SqueueField(job, c, now); }) << "\n";
-          continue;
-        }
+      if (!steps) {
+        out.reserve(out.size() + (*jobs)->jobs_size() * 80);
+        AppendRows(&out, tokens, **jobs, now);
+      }
+      std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+      for (const auto& job : (*jobs)->jobs()) {
+        if (!steps) break;
         // A running step seen as a job of its own: its id N.M, name, start and nodes.
         for (const auto& step : job.steps()) {
           if (step.state() != v1::JOB_STATE_RUNNING) continue;
@@ -269,8 +304,13 @@ int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
   QueueFilter f;
   f.jobs = std::to_string(id);
   f.states = "all";
-  auto jobs = Fetch(config, f);
-  if (!jobs.ok()) return ReportError("drover queue", jobs.status());
+  google::protobuf::Arena arena(ReplyArenaOptions());
+  Want want;
+  want.priorities = true;
+  want.omit = OmittableJobParts("T", false);
+  auto fetched = Fetch(config, f, want, &arena);
+  if (!fetched.ok()) return ReportError("drover queue", fetched.status());
+  const v1::QueryJobsResponse* jobs = *fetched;
   if (jobs->jobs().empty()) return ReportError("drover queue", Status::NotFound("no job " + std::to_string(id)));
   const auto& job = jobs->jobs(0);
   if (json) {
@@ -387,14 +427,18 @@ int RunQueue(const Args& args) {
   const bool redraw = watch > 0 && IsTerminal(1);
   const bool color = ShouldColor(no_color, IsTerminal(1), getenv("NO_COLOR"), getenv("TERM"));
   if (watch > 0 || iterate > 0) CatchInterrupts();
+  Want want;
+  want.priorities = json;
+  want.omit = json ? 0 : OmittableJobParts(kQueueTableCodes, false);
   for (bool first = true;; first = false) {
-    auto jobs = Fetch(config, f);
+    google::protobuf::Arena arena(ReplyArenaOptions());
+    auto jobs = Fetch(config, f, want, &arena);
     if (!jobs.ok()) return ReportError(prog, jobs.status());
     std::string out;
     if (json) {
-      out = ToJson(*jobs);
+      out = ToJson(**jobs);
     } else {
-      out = QueueTable(*jobs, OutputWidth(1), !noheader, color);
+      out = QueueTable(**jobs, OutputWidth(1), !noheader, color);
     }
     if (redraw) {
       const std::string stamp = FormatLocalTime(time(nullptr), "%a %b %e %H:%M:%S %Y");

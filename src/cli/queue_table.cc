@@ -1,6 +1,7 @@
 #include "cli/queue_table.h"
 
 #include <ctime>
+#include <string_view>
 
 #include "cli/color.h"
 #include "cli/job_fields.h"
@@ -9,7 +10,7 @@
 namespace drover::cli {
 
 std::string QueueTable(const v1::QueryJobsResponse& jobs, size_t width, bool header, bool color) {
-  static const char kCodes[] = {'i', 'P', 'j', 'u', 'T', 'M', 'l', 'D', 'C', 'R'};
+  const std::string_view kCodes = kQueueTableCodes;
   std::vector<TableColumn> columns;
   for (char c : kCodes) {
     TableColumn col;

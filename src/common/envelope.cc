@@ -23,13 +23,18 @@ v1::Envelope MakeErrorReply(const v1::Envelope& request, const Status& status) {
 
 Result<v1::Body> ParseBody(const v1::Envelope& envelope) {
   v1::Body body;
-  if (!body.ParseFromString(envelope.body())) {
+  if (Status s = ParseBodyInto(envelope, &body); !s.ok()) return s;
+  return body;
+}
+
+Status ParseBodyInto(const v1::Envelope& envelope, v1::Body* body) {
+  if (!body->ParseFromString(envelope.body())) {
     return Status::InvalidArgument("malformed message body");
   }
-  if (body.kind_case() == v1::Body::KIND_NOT_SET) {
+  if (body->kind_case() == v1::Body::KIND_NOT_SET) {
     return Status::Unsupported("unknown request type (is the peer a newer drover version?)");
   }
-  return body;
+  return Status::Ok();
 }
 
 Result<v1::Body> BodyOrError(const Result<v1::Envelope>& response) {

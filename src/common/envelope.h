@@ -22,6 +22,8 @@ v1::Envelope MakeErrorReply(const v1::Envelope& request, const Status& status);
 // Parses the body. InvalidArgument if it does not parse or carries no known kind (a newer
 // peer's message): the caller answers with that error.
 Result<v1::Body> ParseBody(const v1::Envelope& envelope);
+// ParseBody into `body` (which may live on an arena); an Error reply stays a body here.
+Status ParseBodyInto(const v1::Envelope& envelope, v1::Body* body);
 
 // A response Body as a Result: its Error (if that is what it is) becomes the Status.
 Result<v1::Body> BodyOrError(const Result<v1::Envelope>& response);

@@ -25,7 +25,18 @@ Result<std::optional<std::string>> FrameDecoder::Next() {
     return Status::ResourceExhausted("frame of " + std::to_string(n) + " bytes exceeds the limit of " +
                                      std::to_string(max_) + " bytes");
   }
-  if (buffer_.size() - 4 < n) return std::optional<std::string>();
+  if (buffer_.size() - 4 < n) {
+    // A large frame arrives in many reads: room for all of it at once, not a copy per doubling
+    // (once the peer has sent a good part: a bare header reserves nothing).
+    if (buffer_.size() >= (64u << 10)) buffer_.reserve(4 + size_t{n});
+    return std::optional<std::string>();
+  }
+  if (buffer_.size() == 4 + size_t{n}) {  // the usual case: the buffer is this frame, taken whole
+    std::string payload = std::move(buffer_);
+    buffer_.clear();
+    payload.erase(0, 4);
+    return std::optional<std::string>(std::move(payload));
+  }
   std::string payload = buffer_.substr(4, n);
   buffer_.erase(0, 4 + size_t{n});
   return std::optional<std::string>(std::move(payload));

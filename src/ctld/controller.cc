@@ -1295,7 +1295,7 @@ v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request)
     } else if (IsFinished(job.state) && !request.include_finished() && ids.empty()) {
       continue;
     }
-    FillJobInfo(job, response.add_jobs());
+    FillJobInfo(job, response.add_jobs(), request.omit());
   }
   return response;
 }
@@ -1378,20 +1378,32 @@ const NodeRecord* Controller::FindNode(const std::string& name) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
+void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out, uint32_t omit) {
   out->set_job_id(job.id);
-  // The spec without its script and environment, which can be most of its bytes (sbatch sends
-  // the whole environment): they are moved aside for the copy instead of copied and cleared.
-  // Every JobRecord lives in a non-const container, so the cast is sound; the spec is as before
-  // when this returns.
-  auto& spec = const_cast<v1::JobSpec&>(job.spec);
-  std::string script;
-  google::protobuf::RepeatedPtrField<v1::EnvVar> environment;
-  spec.mutable_script()->swap(script);
-  spec.mutable_environment()->Swap(&environment);
-  *out->mutable_spec() = spec;
-  spec.mutable_script()->swap(script);
-  spec.mutable_environment()->Swap(&environment);
+  if (omit & v1::JOB_INFO_PART_SPEC_DETAIL) {
+    // A listing's spec: what squeue's formats show, a few bytes per job.
+    v1::JobSpec* brief = out->mutable_spec();
+    brief->set_name(job.spec.name());
+    brief->set_account(job.spec.account());
+    brief->set_comment(job.spec.comment());
+    brief->set_min_nodes(job.spec.min_nodes());
+    brief->set_cpus_per_task(job.spec.cpus_per_task());
+    brief->set_mem_per_node_mb(job.spec.mem_per_node_mb());
+    brief->set_mem_per_cpu_mb(job.spec.mem_per_cpu_mb());
+  } else {
+    // The spec without its script and environment, which can be most of its bytes (sbatch
+    // sends the whole environment): they are moved aside for the copy instead of copied and
+    // cleared. Every JobRecord lives in a non-const container, so the cast is sound; the spec
+    // is as before when this returns.
+    auto& spec = const_cast<v1::JobSpec&>(job.spec);
+    std::string script;
+    google::protobuf::RepeatedPtrField<v1::EnvVar> environment;
+    spec.mutable_script()->swap(script);
+    spec.mutable_environment()->Swap(&environment);
+    *out->mutable_spec() = spec;
+    spec.mutable_script()->swap(script);
+    spec.mutable_environment()->Swap(&environment);
+  }
   out->set_uid(job.owner.uid);
   out->set_gid(job.owner.gid);
   out->set_user(job.owner.user);
@@ -1400,14 +1412,16 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   out->set_submit_time(job.submit_time);
   out->set_start_time(job.start_time);
   out->set_end_time(job.end_time);
-  std::vector<std::string> names;
   uint32_t cpus = 0;
-  for (const auto& a : job.allocation) {
-    ToProto(a, out->add_allocation());
-    names.push_back(a.node);
-    cpus += static_cast<uint32_t>(a.core_ids.size());
+  if (!job.allocation.empty()) {  // none for a pending job: no hostlist to build
+    std::vector<std::string> names;
+    for (const auto& a : job.allocation) {
+      ToProto(a, out->add_allocation());
+      names.push_back(a.node);
+      cpus += static_cast<uint32_t>(a.core_ids.size());
+    }
+    out->set_node_list(CompressHostlist(names));
   }
-  out->set_node_list(CompressHostlist(names));
   if (cpus == 0) cpus = RequestedCpus(job.spec);  // pending: what it asked for (squeue %C)
   out->set_cpus(cpus);
   out->set_exit_code(job.exit_code);
@@ -1415,7 +1429,7 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
   out->set_partition(job.partition);
   out->set_time_limit_minutes(job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes);
   out->set_requeue_count(job.requeue_count);
-  *out->mutable_usage() = job.usage;
+  if (!(omit & v1::JOB_INFO_PART_USAGE)) *out->mutable_usage() = job.usage;
   out->set_held(job.spec.hold());
   out->set_array_job_id(job.array_job_id);
   if (job.array_task_id) out->set_array_task_id(*job.array_task_id);
@@ -1424,7 +1438,9 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out) {
     if (job.array_max_running) pending += "%" + std::to_string(job.array_max_running);
     out->set_array_pending(pending);
   }
-  for (const auto& step : job.steps) *out->add_steps() = step;
+  if (!(omit & v1::JOB_INFO_PART_STEPS)) {
+    for (const auto& step : job.steps) *out->add_steps() = step;
+  }
   if (job.state == JobState::kPending) out->set_expected_start(job.expected_start);
 }
 

@@ -311,7 +311,8 @@ class Controller {
   void ReturnToPending(JobRecord& job, std::string reason, Run run);
   void ReleaseResources(JobRecord& job);
   std::vector<uint64_t> Reconcile(const std::string& node, const std::vector<uint64_t>& reported);
-  static void FillJobInfo(const JobRecord& job, v1::JobInfo* out);
+  // `omit`: bits of v1::JobInfoPart to leave out (QueryJobsRequest.omit).
+  static void FillJobInfo(const JobRecord& job, v1::JobInfo* out, uint32_t omit = 0);
   // Every change to a job that the store or the scheduler must see.
   void MarkDirty(uint64_t id) {
     dirty_.insert(id);

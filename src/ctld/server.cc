@@ -404,7 +404,9 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         viewer = *who;
       }
       *reply.mutable_query_jobs_response() = controller_.QueryJobs(body->query_jobs());
-      for (const auto& p : controller_.priorities()) {
+      // Only --json and --explain show them; a listing of 100,000 jobs would carry as many.
+      static const std::vector<sched::PriorityExplanation> kNone;
+      for (const auto& p : body->query_jobs().with_priorities() ? controller_.priorities() : kNone) {
         auto* out = reply.mutable_query_jobs_response()->add_priorities();
         out->set_job_id(p.id);
         out->set_user(p.user);

@@ -8,6 +8,7 @@
 
 #include "cli/acct_fields.h"
 #include "cli/job_fields.h"
+#include "cli/reply_arena.h"
 #include "common/job.h"
 
 namespace drover::cli {
@@ -353,5 +354,91 @@ TEST(AcctRowsTest, CancelledWhilePendingHasNoBatchStep) {
   EXPECT_EQ(rows[0], (std::vector<std::string>{"35", "4", "node1"}));
   EXPECT_EQ(rows[1], (std::vector<std::string>{"35.batch", "4", "node1"}));
 }
+// AppendJustified pads, truncates and right-justifies as Justify does.
+TEST(FormatTest, AppendJustifiedMatchesJustify) {
+  for (const char* text : {"", "ab", "abcdef"}) {
+    for (int width : {-1, 0, 3, 8}) {
+      for (bool right : {false, true}) {
+        std::string out = "x";
+        AppendJustified(&out, text, width, right);
+        EXPECT_EQ(out, "x" + Justify(std::string(text), width, right)) << text << " " << width << " " << right;
+      }
+    }
+  }
+}
+
+TEST(FormatTest, FormatCodesListsTheLettersInOrder) {
+  EXPECT_EQ(FormatCodes(ParseFormat("%.18i %9P|%%%j lit")), "iPj");
+  EXPECT_EQ(FormatCodes(ParseFormat("no fields")), "");
+}
+
+// The fast path of a listing prints every letter exactly as SqueueField does.
+TEST(SqueueListingTest, AppendMatchesSqueueFieldForEveryLetter) {
+  std::vector<v1::JobInfo> jobs(4);
+  jobs[0].set_job_id(7);
+  jobs[0].set_state(v1::JOB_STATE_PENDING);
+  jobs[0].set_reason("Priority");
+  jobs[0].set_user("alice");
+  jobs[0].set_partition("debug");
+  jobs[0].set_cpus(2);
+  jobs[0].mutable_spec()->set_name("job");
+  jobs[0].mutable_spec()->set_min_nodes(3);
+  jobs[0].set_time_limit_minutes(90);
+  jobs[1] = jobs[0];
+  jobs[1].set_array_job_id(5);
+  jobs[1].set_array_pending("2-9%2");
+  jobs[2] = jobs[0];
+  jobs[2].set_array_job_id(5);
+  jobs[2].set_array_task_id(1);
+  jobs[2].set_state(v1::JOB_STATE_RUNNING);
+  jobs[2].set_start_time(1000);
+  jobs[2].set_node_list("n[1-2]");
+  jobs[2].add_allocation()->set_node("n1");
+  jobs[2].add_allocation()->set_node("n2");
+  jobs[3] = jobs[0];
+  jobs[3].set_state(v1::JOB_STATE_FAILED);
+  jobs[3].set_reason("NonZeroExitCode");
+  jobs[3].set_end_time(1500);
+  jobs[3].set_start_time(1000);
+  for (const auto& job : jobs) {
+    for (char c = '!'; c <= '~'; ++c) {
+      std::string out = "<";
+      AppendSqueueField(&out, job, c, 4000);
+      EXPECT_EQ(out, "<" + SqueueField(job, c, 4000)) << "job " << job.job_id() << " letter " << c;
+    }
+  }
+}
+
+// A listing asks for the brief spec unless a letter needs more, for steps only with -s, and
+// never for the usage.
+TEST(SqueueListingTest, OmittableJobPartsFollowTheFormat) {
+  const uint32_t all = v1::JOB_INFO_PART_SPEC_DETAIL | v1::JOB_INFO_PART_STEPS | v1::JOB_INFO_PART_USAGE;
+  EXPECT_EQ(OmittableJobParts(FormatCodes(ParseFormat(kSqueueDefaultFormat)), false), all);
+  EXPECT_EQ(OmittableJobParts("iPjuTMlDCR", false), all);
+  EXPECT_EQ(OmittableJobParts("iakmcD", false), all);
+  EXPECT_EQ(OmittableJobParts("iZ", false), all & ~uint32_t{v1::JOB_INFO_PART_SPEC_DETAIL});
+  EXPECT_EQ(OmittableJobParts("i?", false), all & ~uint32_t{v1::JOB_INFO_PART_SPEC_DETAIL});
+  EXPECT_EQ(OmittableJobParts("ijN", true), all & ~uint32_t{v1::JOB_INFO_PART_STEPS});
+  EXPECT_EQ(OmittableJobParts("", false), all);
+}
+
+// A reply of many jobs parses onto an arena of mapped blocks, larger than its biggest block.
+TEST(SqueueListingTest, ReplyArenaHoldsALargeReply) {
+  v1::QueryJobsResponse sent;
+  for (int i = 1; i <= 50000; ++i) {
+    auto* job = sent.add_jobs();
+    job->set_job_id(static_cast<uint64_t>(i));
+    job->set_user("alice");
+    job->mutable_spec()->set_name("job" + std::to_string(i));
+  }
+  const std::string wire = sent.SerializeAsString();
+  google::protobuf::Arena arena(ReplyArenaOptions());
+  auto* got = google::protobuf::Arena::CreateMessage<v1::QueryJobsResponse>(&arena);
+  ASSERT_TRUE(got->ParseFromString(wire));
+  ASSERT_EQ(got->jobs_size(), 50000);
+  EXPECT_EQ(got->jobs(49999).spec().name(), "job50000");
+  EXPECT_GT(arena.SpaceAllocated(), uint64_t{8} << 20);
+}
+
 }  // namespace
 }  // namespace drover::cli

@@ -114,5 +114,23 @@ TEST(FrameTest, ExactlyAtLimitIsAccepted) {
   EXPECT_EQ(Drain(decoder), std::vector<std::string>{payload});
 }
 
+// A frame of megabytes in 16 KiB reads (a listing of 100,000 jobs), then a small one: both
+// whole, in order, and nothing left over.
+TEST(FrameTest, LargeFrameInManyReadsThenAnother) {
+  std::string payload(3 << 20, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  const std::string wire = EncodeFrame(payload) + EncodeFrame("next");
+  FrameDecoder decoder;
+  std::vector<std::string> frames;
+  for (size_t i = 0; i < wire.size(); i += 16384) {
+    decoder.Feed(std::string_view(wire).substr(i, 16384));
+    for (auto& f : Drain(decoder)) frames.push_back(std::move(f));
+  }
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_TRUE(frames[0] == payload);
+  EXPECT_EQ(frames[1], "next");
+  EXPECT_EQ(decoder.buffered(), 0u);
+}
+
 }  // namespace
 }  // namespace drover
