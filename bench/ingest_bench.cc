@@ -14,8 +14,11 @@
 // With --cli BIN_DIR it also times `squeue` processes over the queue and 50 `sbatch --hold`
 // processes in a row (process start included) against the same controller.
 //
+// With --linger S the controller keeps serving for S seconds at the end (its drover.yaml is
+// printed), to run and profile clients against the full queue by hand.
+//
 //   drover_ingest_bench [--clients 8] [--jobs 2500] [--window 1] [--client-process]
-//                       [--dir /tmp/...] [--cli build/bin]
+//                       [--dir /tmp/...] [--cli build/bin] [--linger S]
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/resource.h>
@@ -241,6 +244,7 @@ int main(int argc, char** argv) {
   std::string dir;
   std::string cli;  // a bin directory with squeue and sbatch: also time them as processes
   bool client_process = false;
+  int linger = 0;  // seconds to keep the controller serving afterwards (to profile by hand)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--client-process") {
@@ -253,6 +257,7 @@ int main(int argc, char** argv) {
     else if (a == "--dir") dir = argv[++i];
     else if (a == "--cli") cli = argv[++i];
     else if (a == "--window") window = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--linger") linger = std::atoi(argv[++i]);
   }
   spdlog::set_level(spdlog::level::warn);  // a log line per job would be the benchmark
   if (dir.empty()) {
@@ -363,7 +368,9 @@ int main(int argc, char** argv) {
     const auto q0 = Steady::now();
     BlockingRpcClient rpc(*user_tls, "127.0.0.1", port, "node3");
     v1::Body query;
-    query.mutable_query_jobs();
+    // What squeue's default format asks for: no priority rows, the brief spec, no steps or usage.
+    query.mutable_query_jobs()->set_omit(v1::JOB_INFO_PART_SPEC_DETAIL | v1::JOB_INFO_PART_STEPS |
+                                         v1::JOB_INFO_PART_USAGE);
     v1::Envelope request = MakeEnvelope(query);
     auto cred = FetchCredential(config.auth_socket, Sha256(request.body()));
     if (!cred.ok()) return 1;
@@ -396,6 +403,12 @@ int main(int argc, char** argv) {
     printf("sequential sbatch processes: %d in %.2f s: %.0f jobs/s (%d failed)\n", n, s, n / s, failed);
   }
 
+  if (linger > 0) {
+    std::ofstream(dir + "/drover.yaml") << ConfigText(dir, port);
+    printf("serving for %d s: DROVER_CONF=%s/drover.yaml (pid %d)\n", linger, dir.c_str(), static_cast<int>(getpid()));
+    fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(linger));
+  }
   server.Stop();
   io.stop();
   io_thread.join();
