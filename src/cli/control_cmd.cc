@@ -31,8 +31,10 @@ namespace {
 
 // The numeric id of element `index` of array `array_id` (CONTRACT.md §8.4 "12_7"): the
 // controller knows it once the element has started; a not-started element has no id yet.
-// With `pending_as_array`, a not-started element resolves to its array's pending record (what
-// `scontrol show job 12_7` shows in Slurm) instead of being refused.
+// With `pending_as_array`, a not-started element resolves to kPendingRecord: its array's pending
+// record (what `scontrol show job 12_7` shows in Slurm), whose id is the array's; without it the
+// element is refused. (A started element can have the array's id too: the last one takes it.)
+constexpr uint64_t kPendingRecord = 0;
 Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uint64_t index, bool pending_as_array) {
   v1::Body body;
   body.mutable_query_jobs()->set_include_finished(true);
@@ -72,7 +74,7 @@ Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uin
   };
   for (const auto& j : jobs) {
     if (j.array_job_id() == array_id && !j.array_pending().empty() && pending_has(j.array_pending())) {
-      if (pending_as_array) return j.job_id();
+      if (pending_as_array) return kPendingRecord;
       return Status::InvalidArgument("element " + text + " has not started yet: act on the whole array " +
                                      std::to_string(array_id) + " (its pending elements are " +
                                      JobIdText(j) + ")");
@@ -81,13 +83,26 @@ Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uin
   return Status::NotFound("Invalid job id specified: " + text);
 }
 
-// "12", "12,13", "12_7" (an array element, resolved through `client`). `pending_arrays`, when
-// given, receives the ids of arrays named by one of their not-started elements (resolved to the
-// array's pending record); without it such an element is refused.
+// What `scontrol show job` keeps of an array named only by its elements ("12_7", not "12"): the
+// started elements named, and its pending record if a not-started element was named.
+struct ShownElements {
+  std::set<uint64_t> arrays;            // named by an element only
+  std::set<uint64_t> pending_arrays;    // named by a not-started element
+  std::set<uint64_t> started_elements;  // ids of the started elements named
+  bool LeftOut(const v1::JobInfo& j) const {
+    if (!arrays.count(j.array_job_id())) return false;
+    return j.array_pending().empty() ? !started_elements.count(j.job_id()) : !pending_arrays.count(j.array_job_id());
+  }
+};
+
+// "12", "12,13", "12_7" (an array element, resolved through `client`). With `shown`, a
+// not-started element resolves to its array's pending record (and `shown` says what to show);
+// without it such an element is refused.
 Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, ControllerClient& client,
-                                       std::set<uint64_t>* pending_arrays = nullptr) {
+                                       ShownElements* shown = nullptr) {
   std::vector<uint64_t> ids;
   std::set<uint64_t> plain;  // "12" as itself: the whole array, whatever else names one element
+  std::set<uint64_t> started;  // ids of started elements named as "12_7"
   for (const auto& w : words) {
     std::string item;
     for (size_t i = 0; i <= w.size(); ++i) {
@@ -103,10 +118,16 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, Co
               if (index_used != index.size() || !std::isdigit(static_cast<unsigned char>(index[0]))) {
                 throw std::invalid_argument(item);
               }
-              auto element = ResolveElement(client, id, task, pending_arrays != nullptr);
+              auto element = ResolveElement(client, id, task, shown != nullptr);
               if (!element.ok()) return element.status();
-              ids.push_back(*element);
-              if (pending_arrays != nullptr && *element == id) pending_arrays->insert(id);
+              if (shown != nullptr) shown->arrays.insert(id);
+              if (*element == kPendingRecord) {
+                shown->pending_arrays.insert(id);
+                if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+              } else {
+                ids.push_back(*element);
+                started.insert(*element);
+              }
             } else {
               if (used != item.size()) throw std::invalid_argument(item);
               plain.insert(id);
@@ -123,10 +144,31 @@ Result<std::vector<uint64_t>> ParseIds(const std::vector<std::string>& words, Co
     }
   }
   if (ids.empty()) return Status::InvalidArgument("no job id given");
-  if (pending_arrays != nullptr) {
-    for (uint64_t id : plain) pending_arrays->erase(id);
+  if (shown != nullptr) {
+    for (uint64_t id : plain) shown->arrays.erase(id);
+    shown->started_elements = std::move(started);
   }
   return ids;
+}
+
+// "12,13_[1,3]" "14" -> "12" "13_[1,3]" "14": commas inside brackets belong to the array form.
+std::vector<std::string> SplitJobIdList(const std::vector<std::string>& words) {
+  std::vector<std::string> items;
+  for (const auto& w : words) {
+    std::string item;
+    int depth = 0;
+    for (char c : w) {
+      if (c == ',' && depth == 0) {
+        if (!item.empty()) items.push_back(item);
+        item.clear();
+        continue;
+      }
+      depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+      item += c;
+    }
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
 }
 
 // Slurm's Key=Value layout; `one_line` joins the groups with spaces instead of new lines.
@@ -287,9 +329,9 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     q->set_include_finished(true);
     q->set_with_priorities(json);  // --json prints them (docs/user-guide.md)
     std::vector<uint64_t> ids;
-    std::set<uint64_t> pending_arrays;  // "12_7", not started: only the array's pending record
+    ShownElements shown;
     if (!rest.empty()) {
-      auto parsed = ParseIds(rest, **client, &pending_arrays);
+      auto parsed = ParseIds(rest, **client, &shown);
       if (!parsed.ok()) return ReportError(prog, parsed.status());
       ids = *parsed;
       for (uint64_t id : ids) q->add_job_ids(id);
@@ -304,14 +346,10 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
       auto from_store = (*client)->Call(acct);
       if (from_store.ok()) jobs = from_store->query_acct_response().jobs();
     }
-    if (!pending_arrays.empty()) {
-      // The array's other elements stay only if they were asked for themselves.
-      const std::set<uint64_t> asked(ids.begin(), ids.end());
+    if (!shown.arrays.empty()) {
       google::protobuf::RepeatedPtrField<v1::JobInfo> kept;
       for (auto& j : jobs) {
-        const bool other_element = pending_arrays.count(j.array_job_id()) && j.array_pending().empty() &&
-                                   !(asked.count(j.job_id()) && j.job_id() != j.array_job_id());
-        if (!other_element) *kept.Add() = std::move(j);
+        if (!shown.LeftOut(j)) *kept.Add() = std::move(j);
       }
       jobs = std::move(kept);
     }
@@ -403,7 +441,7 @@ int ReportItems(const std::string& prog, const google::protobuf::RepeatedPtrFiel
   for (const auto& r : results) {
     if (r.code() == v1::ERROR_CODE_UNSPECIFIED) continue;
     std::cerr << prog << ": error: ";
-    if (jobs) std::cerr << "job " << r.job_id() << ": ";
+    if (jobs) std::cerr << "job " << (r.job_id_text().empty() ? std::to_string(r.job_id()) : r.job_id_text()) << ": ";
     std::cerr << r.message() << "\n";
     rc = ItemExitCode(prog, r.code());
   }
@@ -414,11 +452,24 @@ int JobAction(const std::string& prog, v1::ControlAction action, const std::vect
               const std::optional<std::string>& config) {
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return ReportError(prog, client.status());
-  auto ids = ParseIds(words, **client);
-  if (!ids.ok()) return ReportError(prog, ids.status());
+  // Array forms go as text: the controller splits a not-started element off its array.
+  std::vector<std::string> plain;
   v1::Body body;
   body.mutable_control_job()->set_action(action);
-  for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);
+  const auto items = SplitJobIdList(words);
+  if (items.empty()) return ReportError(prog, Status::InvalidArgument("no job id given"));
+  for (const auto& item : items) {
+    if (item.find('_') != std::string::npos) {
+      body.mutable_control_job()->add_job_id_texts(item);
+    } else {
+      plain.push_back(item);
+    }
+  }
+  if (!plain.empty()) {
+    auto ids = ParseIds(plain, **client);
+    if (!ids.ok()) return ReportError(prog, ids.status());
+    for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);
+  }
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
   return ReportItems(prog, reply->control_job_response().results(), true);

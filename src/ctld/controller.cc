@@ -1725,9 +1725,80 @@ void Controller::Restore(const StoredState& state, std::chrono::seconds grace) {
   grace_until_ = clock_.MonotonicNow() + grace;
 }
 
-std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
-                                                  const std::vector<uint64_t>& ids,
-                                                  const Identity& who,
+void Controller::ControlOne(v1::ControlAction action, JobRecord& job, const Identity& who, v1::CancelResult& r,
+                            std::vector<SignalAction>* actions) {
+  const bool is_operator = IsOperator(config_, who);
+  if (!MayActOn(config_, who, job.owner.uid)) {
+    r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+    r.set_message("access/permission denied: job " + std::to_string(job.id) + " belongs to " + job.owner.user);
+    return;
+  }
+  auto refuse = [&](const std::string& why) {
+    r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+    r.set_message(why);
+  };
+  switch (action) {
+    case v1::CONTROL_ACTION_HOLD:
+      if (job.state != JobState::kPending) {
+        refuse("job is not pending: only pending jobs can be held");
+        break;
+      }
+      job.spec.set_hold(true);
+      job.held_by_admin = is_operator && who.uid != job.owner.uid;
+      job.reason = job.held_by_admin ? "JobHeldAdmin" : "JobHeldUser";
+      MarkDirty(job.id);
+      break;
+    case v1::CONTROL_ACTION_RELEASE:
+      if (job.state != JobState::kPending || !job.spec.hold()) {
+        refuse("job is not held");
+        break;
+      }
+      if (job.held_by_admin && !is_operator) {
+        r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+        r.set_message("job was held by an administrator; only root or an operator can release it");
+        break;
+      }
+      job.spec.set_hold(false);
+      job.held_by_admin = false;
+      job.reason = "None";
+      MarkDirty(job.id);
+      break;
+    case v1::CONTROL_ACTION_REQUEUE:
+    case v1::CONTROL_ACTION_REQUEUE_HOLD: {
+      const bool hold = action == v1::CONTROL_ACTION_REQUEUE_HOLD;
+      if (job.state == JobState::kPending) {
+        if (hold) {
+          job.spec.set_hold(true);
+          job.reason = "JobHeldUser";
+          MarkDirty(job.id);
+        } else {
+          refuse("job is pending: there is nothing to requeue");
+        }
+        break;
+      }
+      if (job.state == JobState::kRunning || job.holds_resources) {
+        // Stop the running instance; the job returns to pending when the node confirms.
+        if (!job.requeue_pending) actions->push_back({job.allocation.front().node, job.id, 0});
+        job.requeue_pending = true;
+        job.hold_after_requeue = hold;
+        if (job.state != JobState::kRunning) job.state = JobState::kRunning;
+        job.reason = "Requeued";
+        MarkDirty(job.id);
+        break;
+      }
+      // Finished: run it again.
+      job.spec.set_hold(hold);
+      ReturnToPending(job, hold ? "JobHeldUser" : "None", Run::kNext);
+      MarkDirty(job.id);
+      break;
+    }
+    default:
+      refuse("unknown control action");
+  }
+}
+
+std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action, const std::vector<uint64_t>& ids,
+                                                  const std::vector<std::string>& id_texts, const Identity& who,
                                                   std::vector<SignalAction>* actions) {
   std::vector<v1::CancelResult> results;
   for (uint64_t id : ids) {
@@ -1737,78 +1808,62 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action,
     if (it == jobs_.end() || !it->second.durable) {
       r.set_code(v1::ERROR_CODE_NOT_FOUND);
       r.set_message("invalid job id specified");
-      results.push_back(r);
-      continue;
+    } else {
+      ControlOne(action, it->second, who, r, actions);
     }
-    JobRecord& job = it->second;
-    const bool is_operator = IsOperator(config_, who);
-    if (!MayActOn(config_, who, job.owner.uid)) {
-      r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
-      r.set_message("access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
-      results.push_back(r);
-      continue;
-    }
-    auto refuse = [&](const std::string& why) {
+    results.push_back(r);
+  }
+  // "12_7", "12_[1-3]": an element that has not started is split off its array's pending record
+  // (as Slurm does), but only when the action would succeed on it, so that a refused action
+  // leaves the array as it was.
+  for (const auto& text : id_texts) {
+    v1::CancelResult r;
+    r.set_job_id_text(text);
+    auto spec = ParseJobIdSpec(text);
+    if (!spec.ok()) {
       r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
-      r.set_message(why);
-    };
-    switch (action) {
-      case v1::CONTROL_ACTION_HOLD:
-        if (job.state != JobState::kPending) {
-          refuse("job is not pending: only pending jobs can be held");
-          break;
-        }
-        job.spec.set_hold(true);
-        job.held_by_admin = is_operator && who.uid != job.owner.uid;
-        job.reason = job.held_by_admin ? "JobHeldAdmin" : "JobHeldUser";
-        MarkDirty(id);
-        break;
-      case v1::CONTROL_ACTION_RELEASE:
-        if (job.state != JobState::kPending || !job.spec.hold()) {
-          refuse("job is not held");
-          break;
-        }
-        if (job.held_by_admin && !is_operator) {
-          r.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
-          r.set_message("job was held by an administrator; only root or an operator can release it");
-          break;
-        }
-        job.spec.set_hold(false);
-        job.held_by_admin = false;
-        job.reason = "None";
-        MarkDirty(id);
-        break;
-      case v1::CONTROL_ACTION_REQUEUE:
-      case v1::CONTROL_ACTION_REQUEUE_HOLD: {
-        const bool hold = action == v1::CONTROL_ACTION_REQUEUE_HOLD;
-        if (job.state == JobState::kPending) {
-          if (hold) {
-            job.spec.set_hold(true);
-            job.reason = "JobHeldUser";
-            MarkDirty(id);
-          } else {
-            refuse("job is pending: there is nothing to requeue");
-          }
-          break;
-        }
-        if (job.state == JobState::kRunning || job.holds_resources) {
-          // Stop the running instance; the job returns to pending when the node confirms.
-          if (!job.requeue_pending) actions->push_back({job.allocation.front().node, id, 0});
-          job.requeue_pending = true;
-          job.hold_after_requeue = hold;
-          if (job.state != JobState::kRunning) job.state = JobState::kRunning;
-          job.reason = "Requeued";
-          MarkDirty(id);
-          break;
-        }
-        // Finished: run it again.
-        job.spec.set_hold(hold);
-        ReturnToPending(job, hold ? "JobHeldUser" : "None", Run::kNext);
-        MarkDirty(id);
-        break;
+      r.set_message(spec.status().message());
+      results.push_back(r);
+      continue;
+    }
+    r.set_job_id(spec->job_id);
+    std::vector<uint32_t> tasks;
+    if (spec->tasks) {
+      for (auto t = spec->tasks->First(); t; t = spec->tasks->NextFrom(*t + 1)) tasks.push_back(*t);
+    }
+    bool found = false;
+    for (uint32_t task : tasks) {
+      v1::CancelResult one;
+      one.set_job_id(spec->job_id);
+      JobRecord* target = const_cast<JobRecord*>(FindElement(spec->job_id, task));
+      auto it = jobs_.find(spec->job_id);
+      if (target == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
+          it->second.state == JobState::kPending && it->second.array_remaining->Contains(task)) {
+        JobRecord probe = it->second;  // the element as it would be, to learn the verdict first
+        ControlOne(action, probe, who, one, actions);
+        if (one.code() == v1::ERROR_CODE_UNSPECIFIED) target = &SplitElement(it->second, task);
       }
-      default:
-        refuse("unknown control action");
+      if (target != nullptr && target->durable) {
+        one.set_job_id(target->id);
+        ControlOne(action, *target, who, one, actions);
+      }
+      found = found || target != nullptr || one.code() != v1::ERROR_CODE_UNSPECIFIED;
+      if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
+        r.set_code(one.code());
+        r.set_message(one.message());
+      }
+    }
+    if (spec->tasks && !found) {
+      r.set_code(v1::ERROR_CODE_NOT_FOUND);
+      r.set_message("invalid job id specified");
+    } else if (!spec->tasks) {
+      auto it = jobs_.find(spec->job_id);
+      if (it == jobs_.end() || !it->second.durable) {
+        r.set_code(v1::ERROR_CODE_NOT_FOUND);
+        r.set_message("invalid job id specified");
+      } else {
+        ControlOne(action, it->second, who, r, actions);
+      }
     }
     results.push_back(r);
   }

@@ -230,8 +230,11 @@ class Controller {
 
   // hold, release, requeue (and requeue-hold). Owners may hold and release their own jobs;
   // a hold by root on another user's job is an admin hold that only root releases.
+  // `id_texts` are array forms ("12_7", "12_[1-3]"); an element that has not started is split
+  // off its array's pending record to be held or released on its own.
   std::vector<v1::CancelResult> Control(v1::ControlAction action, const std::vector<uint64_t>& ids,
-                                        const Identity& who, std::vector<SignalAction>* actions);
+                                        const std::vector<std::string>& id_texts, const Identity& who,
+                                        std::vector<SignalAction>* actions);
 
   // Durability. Every change to a job marks it dirty; TakeBatch() hands the dirty jobs (and
   // the id sequence) to the store. A submission is visible and schedulable only after
@@ -292,6 +295,8 @@ class Controller {
   const JobRecord* FindJob(uint64_t id) const;
   // The element `task` of array `array_id` once it has a record of its own.
   const JobRecord* FindElement(uint64_t array_id, uint32_t task) const;
+  void ControlOne(v1::ControlAction action, JobRecord& job, const Identity& who, v1::CancelResult& r,
+                  std::vector<SignalAction>* actions);
   // `ids` plus the numeric ids of every element the controller knows of for those that are
   // arrays (sacct -j ARRAY lists every element, CONTRACT.md SA-3).
   std::vector<uint64_t> WithArrayElements(const std::vector<uint64_t>& ids) const;

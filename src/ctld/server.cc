@@ -364,7 +364,8 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       if (!who.ok()) return fail(who.status());
       const auto& r = body->control_job();
       std::vector<SignalAction> actions;
-      auto results = controller_.Control(r.action(), {r.job_ids().begin(), r.job_ids().end()}, *who, &actions);
+      auto results = controller_.Control(r.action(), {r.job_ids().begin(), r.job_ids().end()},
+                                         {r.job_id_texts().begin(), r.job_id_texts().end()}, *who, &actions);
       for (auto& res : results) *reply.mutable_control_job_response()->add_results() = res;
       if (results.empty()) reply.mutable_control_job_response();
       for (const auto& a : actions) Signal(a);

@@ -868,19 +868,19 @@ TEST_F(ControllerTest, RestoreEndsTheJobsOfANodeThatDoesNotReturn) {
 TEST_F(ControllerTest, HoldAndRelease) {
   const uint64_t id = SubmitOk();
   std::vector<SignalAction> actions;
-  auto r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Alice(), &actions);
+  auto r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, {}, Alice(), &actions);
   EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED);
   EXPECT_EQ(Reason(id), "JobHeldUser");
   ASSERT_TRUE(Register("node1").ok());
   EXPECT_TRUE(Schedule().empty());
-  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Alice(), &actions);
-  ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Root(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, {}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, {}, Root(), &actions);
   EXPECT_EQ(Reason(id), "JobHeldAdmin");
-  r = ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Alice(), &actions);
+  r = ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, {}, Alice(), &actions);
   EXPECT_EQ(r[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
-  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, Bob(), &actions);
+  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {id}, {}, Bob(), &actions);
   EXPECT_EQ(r[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
-  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, Root(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {id}, {}, Root(), &actions);
   EXPECT_EQ(Schedule().size(), 1u);
   EXPECT_TRUE(actions.empty());
 }
@@ -889,7 +889,7 @@ TEST_F(ControllerTest, HoldAndRelease) {
 TEST_F(ControllerTest, RequeueRunningJob) {
   const uint64_t id = StartJobOnNode1();
   std::vector<SignalAction> actions;
-  ctl().Control(v1::CONTROL_ACTION_REQUEUE, {id}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_REQUEUE, {id}, {}, Alice(), &actions);
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].signal, 0);
   EXPECT_EQ(NodeRec("node1").alloc_cpus, 1u);
@@ -985,6 +985,42 @@ TEST_F(ControllerTest, ArrayThrottleAndElementIds) {
   EXPECT_EQ(State(array), JobState::kCompleted);
 }
 
+// "12_7" of an element that has not started: a hold splits it off the array's pending record
+// (as in Slurm), the rest runs, and a release lets it run too. A refused action splits nothing.
+TEST_F(ControllerTest, HoldAndReleaseOfANotStartedElement) {
+  const uint64_t array = SubmitOk(ArraySpecOf("0-3"));
+  const std::string two = std::to_string(array) + "_2";
+  std::vector<SignalAction> actions;
+  auto r = ctl().Control(v1::CONTROL_ACTION_RELEASE, {}, {two}, Alice(), &actions);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT) << "not held";
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 4u) << "a refusal splits nothing";
+  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {}, {two}, Bob(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 4u);
+
+  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {}, {two}, Alice(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED) << r[0].message();
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 3u);
+  ASSERT_TRUE(Register("node1").ok());
+  auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 3u) << "node1 has 4 CPUs; element 2 is held";
+  for (const auto& l : launches) EXPECT_NE(l.request.array_task_id(), 2u);
+  for (const auto& l : launches) ASSERT_TRUE(Finish(l.request.job_id(), "node1", v1::JOB_STATE_COMPLETED).ok());
+  EXPECT_TRUE(Schedule().empty());
+
+  r = ctl().Control(v1::CONTROL_ACTION_RELEASE, {}, {two}, Alice(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED) << r[0].message();
+  launches = Schedule();
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].request.array_task_id(), 2u);
+  EXPECT_EQ(launches[0].request.array_job_id(), array);
+
+  r = ctl().Control(v1::CONTROL_ACTION_HOLD, {}, {std::to_string(array) + "_9"}, Alice(), &actions);
+  EXPECT_EQ(r[0].code(), v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_TRUE(actions.empty());
+}
+
 // A requeued element of a %1 array waits for its turn like the indices that never ran: once
 // its run ends, it takes the array's one slot and no second element starts beside it.
 TEST_F(ControllerTest, RequeuedElementStaysUnderTheThrottle) {
@@ -994,7 +1030,7 @@ TEST_F(ControllerTest, RequeuedElementStaysUnderTheThrottle) {
   ASSERT_EQ(launches.size(), 1u);
   const uint64_t first = launches[0].request.job_id();
   std::vector<SignalAction> actions;
-  auto r = ctl().Control(v1::CONTROL_ACTION_REQUEUE, {first}, Root(), &actions);
+  auto r = ctl().Control(v1::CONTROL_ACTION_REQUEUE, {first}, {}, Root(), &actions);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::ERROR_CODE_UNSPECIFIED) << r[0].message();
   EXPECT_TRUE(Schedule().empty()) << "the old run still holds the slot";
@@ -1406,7 +1442,7 @@ TEST_F(ControllerTest, PlanAppliedAfterAHoldACancelOrADrainStartsNothingStale) {
   auto plan = Controller::RunPass(pass);
   ASSERT_EQ(plan.starts.size(), 2u);
   std::vector<SignalAction> actions;
-  ctl().Control(v1::CONTROL_ACTION_HOLD, {held}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {held}, {}, Alice(), &actions);
   Cancel(cancelled);
   bool stale = false;
   EXPECT_TRUE(ctl().ApplyPass(pass, std::move(plan), &stale).empty());
@@ -1475,11 +1511,11 @@ TEST_F(ControllerTest, PlanIsNotAppliedOverCoresTakenMeanwhile) {
   ASSERT_EQ(plan.starts.size(), 1u);
   // Meanwhile another pass gives node1's cores to a second job (the first is held then).
   std::vector<SignalAction> actions;
-  ctl().Control(v1::CONTROL_ACTION_HOLD, {first}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_HOLD, {first}, {}, Alice(), &actions);
   const uint64_t second = SubmitOk(whole);
   EXPECT_EQ(Schedule().size(), 1u);
   EXPECT_EQ(State(second), JobState::kRunning);
-  ctl().Control(v1::CONTROL_ACTION_RELEASE, {first}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {first}, {}, Alice(), &actions);
   bool stale = false;
   EXPECT_TRUE(ctl().ApplyPass(pass, std::move(plan), &stale).empty());
   EXPECT_TRUE(stale);
