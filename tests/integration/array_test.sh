@@ -73,6 +73,20 @@ scancel "${id3}_[1-3]"
 scancel "$id3"
 pass "scancel <id>_[1-3]"
 
+# Holding a not-started element splits it off the pending record, as in Slurm.
+id4=$(sbatch --parsable --array=1-3 --begin=now+1hour --wrap true)
+if scontrol release "${id4}_2" 2>err.txt; then fail "release of a not-held element succeeded"; fi
+[ "$(active "$id4")" = "${id4}_[1-3]" ] || fail "a refused release split the array: $(active "$id4")"
+scontrol hold "${id4}_2" || fail "scontrol hold ${id4}_2"
+[ "$(squeue -h -j "$id4" -o '%i %r' | sort | paste -sd,)" = "${id4}_2 JobHeldUser,${id4}_[1,3] BeginTime" ] ||
+  fail "after hold ${id4}_2: $(squeue -h -j "$id4" -o '%i %r' | paste -sd,)"
+scontrol release "${id4}_2" || fail "scontrol release ${id4}_2"
+# The reason is the next pass's.
+released() { [ "$(squeue -h -j "$id4" -o '%i %r' | sort | paste -sd,)" = "${id4}_2 BeginTime,${id4}_[1,3] BeginTime" ]; }
+wait_until 10 released || fail "after release ${id4}_2: $(squeue -h -j "$id4" -o '%i %r' | paste -sd,)"
+scancel "$id4"
+pass "scontrol hold/release ${id4}_2 of a not-started element"
+
 if sbatch --array=5-1 --wrap true 2>err.txt; then fail "--array=5-1 accepted"; fi
 grep -q -- "--array" err.txt || fail "error message: $(cat err.txt)"
 pass "an invalid --array is refused"

@@ -1492,7 +1492,7 @@ TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
   // Jobs released past the top of the queue get their start from the next full pass.
   std::vector<SignalAction> actions;
   const uint64_t last_held = fresh - 1;
-  ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, Alice(), &actions);
+  ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, {}, Alice(), &actions);
   run(false);
   EXPECT_EQ(State(last_held), JobState::kPending);
   EXPECT_EQ(run(true), std::make_pair(queue + 1, size_t{1}));  // fresh_held too
