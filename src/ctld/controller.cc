@@ -298,56 +298,69 @@ std::vector<v1::CancelResult> Controller::Cancel(const std::vector<uint64_t>& id
     cancel_id(id, r);
     results.push_back(r);
   }
-  for (const auto& text : id_texts) {
-    v1::CancelResult r;
-    r.set_job_id_text(text);
-    auto spec = ParseJobIdSpec(text);
-    if (!spec.ok()) {
-      r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
-      r.set_message(spec.status().message());
-      results.push_back(r);
-      continue;
+  NamedActions act;
+  act.whole = cancel_id;
+  act.element = [&](JobRecord& e, v1::CancelResult& one) {
+    if (IsFinished(e.state)) return false;
+    CancelOne(e, signal, who, one, actions);
+    return true;
+  };
+  act.pending = [&](JobRecord& array, uint32_t task, v1::CancelResult& one) {
+    if (!MayActOn(config_, who, array.owner.uid)) {
+      one.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+      one.set_message("access/permission denied: job " + std::to_string(array.id) + "_" + std::to_string(task) +
+                      " belongs to " + array.owner.user);
+    } else if (signal != 0) {
+      one.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+      one.set_message("job is pending execution: there is no process to signal");
+    } else {
+      // A cancelled element leaves the remainder as a record of its own, so that sacct shows it
+      // CANCELLED (as Slurm does).
+      JobRecord& e = SplitElement(array, task);
+      FinishJob(e, JobState::kCancelled, "None");
+      MarkDirty(e.id);
     }
-    r.set_job_id(spec->job_id);
-    if (!spec->tasks) {
-      cancel_id(spec->job_id, r);
-      results.push_back(r);
-      continue;
-    }
-    bool found = false;
-    for (auto task = spec->tasks->First(); task; task = spec->tasks->NextFrom(*task + 1)) {
-      v1::CancelResult one;
-      auto it = jobs_.find(spec->job_id);
-      JobRecord* element = const_cast<JobRecord*>(FindElement(spec->job_id, *task));
-      if (element == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
-          it->second.state == JobState::kPending && it->second.array_remaining->Contains(*task)) {
-        if (!MayActOn(config_, who, it->second.owner.uid)) {
-          one.set_code(v1::ERROR_CODE_PERMISSION_DENIED);
-          one.set_message("access/permission denied: job " + text + " belongs to " + it->second.owner.user);
-        } else if (signal != 0) {
-          one.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
-          one.set_message("job is pending execution: there is no process to signal");
-        } else {
-          // A cancelled element leaves the remainder as a record of its own, so that sacct
-          // shows it CANCELLED (as Slurm does).
-          JobRecord& e = SplitElement(it->second, *task);
-          FinishJob(e, JobState::kCancelled, "None");
-          MarkDirty(e.id);
-        }
-        found = true;
-      } else if (element != nullptr && element->durable && !IsFinished(element->state)) {
-        CancelOne(*element, signal, who, one, actions);
-        found = true;
-      }
-      if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
-        r.set_code(one.code());
-        r.set_message(one.message());
-      }
-    }
-    if (!found && r.code() == v1::ERROR_CODE_UNSPECIFIED) not_found(r, "invalid job id specified");
-    results.push_back(r);
-  }
+  };
+  for (const auto& text : id_texts) results.push_back(ActOnNamed(text, act));
   return results;
+}
+
+v1::CancelResult Controller::ActOnNamed(const std::string& text, const NamedActions& act) {
+  v1::CancelResult r;
+  r.set_job_id_text(text);
+  auto spec = ParseJobIdSpec(text);
+  if (!spec.ok()) {
+    r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
+    r.set_message(spec.status().message());
+    return r;
+  }
+  r.set_job_id(spec->job_id);
+  if (!spec->tasks) {
+    act.whole(spec->job_id, r);
+    return r;
+  }
+  bool found = false;
+  for (auto task = spec->tasks->First(); task; task = spec->tasks->NextFrom(*task + 1)) {
+    v1::CancelResult one;
+    JobRecord* element = const_cast<JobRecord*>(FindElement(spec->job_id, *task));
+    auto it = jobs_.find(spec->job_id);
+    if (element == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
+        it->second.state == JobState::kPending && it->second.array_remaining->Contains(*task)) {
+      act.pending(it->second, *task, one);
+      found = true;
+    } else if (element != nullptr && element->durable) {
+      found = act.element(*element, one) || found;
+    }
+    if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
+      r.set_code(one.code());
+      r.set_message(one.message());
+    }
+  }
+  if (!found && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
+    r.set_code(v1::ERROR_CODE_NOT_FOUND);
+    r.set_message("invalid job id specified");
+  }
+  return r;
 }
 
 void Controller::CancelOne(JobRecord& job, int32_t signal, const Identity& who, v1::CancelResult& r,
@@ -1801,72 +1814,34 @@ std::vector<v1::CancelResult> Controller::Control(v1::ControlAction action, cons
                                                   const std::vector<std::string>& id_texts, const Identity& who,
                                                   std::vector<SignalAction>* actions) {
   std::vector<v1::CancelResult> results;
-  for (uint64_t id : ids) {
-    v1::CancelResult r;
-    r.set_job_id(id);
+  NamedActions act;
+  act.whole = [&](uint64_t id, v1::CancelResult& r) {
     auto it = jobs_.find(id);
     if (it == jobs_.end() || !it->second.durable) {
       r.set_code(v1::ERROR_CODE_NOT_FOUND);
       r.set_message("invalid job id specified");
-    } else {
-      ControlOne(action, it->second, who, r, actions);
+      return;
     }
-    results.push_back(r);
-  }
-  // "12_7", "12_[1-3]": an element that has not started is split off its array's pending record
-  // (as Slurm does), but only when the action would succeed on it, so that a refused action
-  // leaves the array as it was.
-  for (const auto& text : id_texts) {
+    ControlOne(action, it->second, who, r, actions);
+  };
+  act.element = [&](JobRecord& e, v1::CancelResult& one) {
+    ControlOne(action, e, who, one, actions);
+    return true;
+  };
+  // An element that has not started is split off its array's pending record (as Slurm does),
+  // but only when the action succeeds on it, so that a refused action leaves the array as it was.
+  act.pending = [&](JobRecord& array, uint32_t task, v1::CancelResult& one) {
+    JobRecord probe = array;  // the element as it would be, to learn the verdict first
+    ControlOne(action, probe, who, one, actions);
+    if (one.code() == v1::ERROR_CODE_UNSPECIFIED) ControlOne(action, SplitElement(array, task), who, one, actions);
+  };
+  for (uint64_t id : ids) {
     v1::CancelResult r;
-    r.set_job_id_text(text);
-    auto spec = ParseJobIdSpec(text);
-    if (!spec.ok()) {
-      r.set_code(v1::ERROR_CODE_INVALID_ARGUMENT);
-      r.set_message(spec.status().message());
-      results.push_back(r);
-      continue;
-    }
-    r.set_job_id(spec->job_id);
-    std::vector<uint32_t> tasks;
-    if (spec->tasks) {
-      for (auto t = spec->tasks->First(); t; t = spec->tasks->NextFrom(*t + 1)) tasks.push_back(*t);
-    }
-    bool found = false;
-    for (uint32_t task : tasks) {
-      v1::CancelResult one;
-      one.set_job_id(spec->job_id);
-      JobRecord* target = const_cast<JobRecord*>(FindElement(spec->job_id, task));
-      auto it = jobs_.find(spec->job_id);
-      if (target == nullptr && it != jobs_.end() && it->second.durable && it->second.IsArrayRemainder() &&
-          it->second.state == JobState::kPending && it->second.array_remaining->Contains(task)) {
-        JobRecord probe = it->second;  // the element as it would be, to learn the verdict first
-        ControlOne(action, probe, who, one, actions);
-        if (one.code() == v1::ERROR_CODE_UNSPECIFIED) target = &SplitElement(it->second, task);
-      }
-      if (target != nullptr && target->durable) {
-        one.set_job_id(target->id);
-        ControlOne(action, *target, who, one, actions);
-      }
-      found = found || target != nullptr || one.code() != v1::ERROR_CODE_UNSPECIFIED;
-      if (one.code() != v1::ERROR_CODE_UNSPECIFIED && r.code() == v1::ERROR_CODE_UNSPECIFIED) {
-        r.set_code(one.code());
-        r.set_message(one.message());
-      }
-    }
-    if (spec->tasks && !found) {
-      r.set_code(v1::ERROR_CODE_NOT_FOUND);
-      r.set_message("invalid job id specified");
-    } else if (!spec->tasks) {
-      auto it = jobs_.find(spec->job_id);
-      if (it == jobs_.end() || !it->second.durable) {
-        r.set_code(v1::ERROR_CODE_NOT_FOUND);
-        r.set_message("invalid job id specified");
-      } else {
-        ControlOne(action, it->second, who, r, actions);
-      }
-    }
+    r.set_job_id(id);
+    act.whole(id, r);
     results.push_back(r);
   }
+  for (const auto& text : id_texts) results.push_back(ActOnNamed(text, act));
   return results;
 }
 

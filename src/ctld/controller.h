@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -297,6 +298,16 @@ class Controller {
   const JobRecord* FindElement(uint64_t array_id, uint32_t task) const;
   void ControlOne(v1::ControlAction action, JobRecord& job, const Identity& who, v1::CancelResult& r,
                   std::vector<SignalAction>* actions);
+  // What an action (cancel, hold, ...) does to the jobs a text names: "12" (`whole`), a started
+  // element of "12_7" or "12_[1-3]" (`element`: false when it does not count, e.g. finished),
+  // a not-started one (`pending`, given the array's pending record and the index).
+  struct NamedActions {
+    std::function<void(uint64_t id, v1::CancelResult&)> whole;
+    std::function<bool(JobRecord& element, v1::CancelResult&)> element;
+    std::function<void(JobRecord& array, uint32_t task, v1::CancelResult&)> pending;
+  };
+  // One result for `text`: the first refusal among its jobs, or "invalid job id" if none counts.
+  v1::CancelResult ActOnNamed(const std::string& text, const NamedActions& act);
   // `ids` plus the numeric ids of every element the controller knows of for those that are
   // arrays (sacct -j ARRAY lists every element, CONTRACT.md SA-3).
   std::vector<uint64_t> WithArrayElements(const std::vector<uint64_t>& ids) const;
