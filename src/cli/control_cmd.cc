@@ -52,28 +52,8 @@ Result<uint64_t> ResolveElement(ControllerClient& client, uint64_t array_id, uin
   for (const auto& j : jobs) {
     if (j.array_job_id() == array_id && j.array_pending().empty() && j.array_task_id() == index) return j.job_id();
   }
-  // "3-4,7%2": whether `index` is one of the pending elements.
-  auto pending_has = [index](const std::string& ranges) {
-    const std::string list = ranges.substr(0, ranges.find('%'));
-    size_t start = 0;
-    while (start < list.size()) {
-      size_t comma = list.find(',', start);
-      if (comma == std::string::npos) comma = list.size();
-      const std::string item = list.substr(start, comma - start);
-      start = comma + 1;
-      const auto dash = item.find('-');
-      try {
-        const uint64_t lo = std::stoull(item.substr(0, dash));
-        const uint64_t hi = dash == std::string::npos ? lo : std::stoull(item.substr(dash + 1));
-        if (index >= lo && index <= hi) return true;
-      } catch (const std::exception&) {
-        return false;
-      }
-    }
-    return false;
-  };
   for (const auto& j : jobs) {
-    if (j.array_job_id() == array_id && !j.array_pending().empty() && pending_has(j.array_pending())) {
+    if (PendingRecordHas(j, array_id, index)) {
       if (pending_as_array) return kPendingRecord;
       return Status::InvalidArgument("element " + text + " has not started yet: act on the whole array " +
                                      std::to_string(array_id) + " (its pending elements are " +

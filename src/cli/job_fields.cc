@@ -39,6 +39,47 @@ std::string JobIdText(const v1::JobInfo& job) {
   return array + "_" + std::to_string(job.array_task_id());
 }
 
+bool PendingRecordHas(const v1::JobInfo& job, uint64_t array_id, uint64_t index) {
+  if (job.array_job_id() != array_id || job.array_pending().empty()) return false;
+  const std::string& ranges = job.array_pending();
+  const std::string_view list = std::string_view(ranges).substr(0, ranges.find('%'));
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    const std::string item(list.substr(start, comma - start));
+    start = comma + 1;
+    const auto dash = item.find('-');
+    try {
+      const uint64_t lo = std::stoull(item.substr(0, dash));
+      const uint64_t hi = dash == std::string::npos ? lo : std::stoull(item.substr(dash + 1));
+      if (index >= lo && index <= hi) return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+bool NamedBy(const v1::JobInfo& job, std::string_view id_text) {
+  const size_t underscore = id_text.find('_');
+  const std::string id(id_text.substr(0, underscore));
+  if (underscore == std::string_view::npos) {
+    return id == std::to_string(job.job_id()) || (job.array_job_id() && id == std::to_string(job.array_job_id()));
+  }
+  if (id_text == JobIdText(job)) return true;
+  const std::string task(id_text.substr(underscore + 1));
+  if (task.empty() || !std::all_of(task.begin(), task.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  try {
+    const uint64_t array = std::stoull(id), index = std::stoull(task);
+    if (job.array_pending().empty()) return job.array_job_id() == array && job.array_task_id() == index;
+    return PendingRecordHas(job, array, index);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
   const JobState state = FromProto(job.state());
   switch (code) {

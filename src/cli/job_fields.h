@@ -14,6 +14,13 @@ namespace drover::cli {
 // an array's not-started remainder "12_[8-15%2]" (never the `a-b:step` form).
 std::string JobIdText(const v1::JobInfo& job);
 
+// Whether `job` is the pending record of array `array_id` and `index` one of its not-started
+// elements ("3-4,7%2" holds 3, 4 and 7).
+bool PendingRecordHas(const v1::JobInfo& job, uint64_t array_id, uint64_t index);
+// Whether `job` is what "12" (a job, or every element of array 12) or "12_7" (one element:
+// started, or not yet and so its array's pending record) names.
+bool NamedBy(const v1::JobInfo& job, std::string_view id_text);
+
 // The text of squeue field `code` for `job`; "" for letters drover does not know.
 std::string SqueueField(const v1::JobInfo& job, char code, int64_t now);
 // SqueueField appended to `out`: the hot letters of a listing without a string per field.

@@ -74,7 +74,7 @@ Result<v1::QueryJobsRequest> BuildQuery(const QueueFilter& f) {
 }
 
 // Whether `job` is one that `-j` named: "12" names a job or every element of array 12,
-// "12_7" one element.
+// "12_7" one element (its array's pending record while it has not started).
 bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
   if (!f.nodes.empty() && std::none_of(job.allocation().begin(), job.allocation().end(), [&](const auto& a) {
         return std::find(f.nodes.begin(), f.nodes.end(), a.node()) != f.nodes.end();
@@ -86,16 +86,8 @@ bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
     if (std::find(names.begin(), names.end(), job.spec().name()) == names.end()) return false;
   }
   if (f.jobs.empty()) return true;
-  for (const auto& j : SplitList(f.jobs)) {
-    if (j.find('_') == std::string::npos) {
-      if (j == std::to_string(job.job_id()) || j == std::to_string(job.array_job_id())) return true;
-    } else if (j == JobIdText(job) ||
-               (job.array_pending().empty() && j == std::to_string(job.array_job_id()) + "_" +
-                                                        std::to_string(job.array_task_id()))) {
-      return true;
-    }
-  }
-  return false;
+  const auto named = SplitList(f.jobs);
+  return std::any_of(named.begin(), named.end(), [&](const std::string& j) { return NamedBy(job, j); });
 }
 
 // What a view needs of the reply besides the jobs themselves.
@@ -300,9 +292,10 @@ void ExplainJson(const v1::QueryJobsResponse& jobs, const v1::JobInfo& job) {
             << (found ? ToJson(*found) : std::string("null")) << "\n}\n";
 }
 
-int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
+// `id_text`: "12", or "12_7" (the element, or its array's pending record while not started).
+int Explain(const std::optional<std::string>& config, const std::string& id_text, bool json) {
   QueueFilter f;
-  f.jobs = std::to_string(id);
+  f.jobs = id_text;
   f.states = "all";
   google::protobuf::Arena arena(ReplyArenaOptions());
   Want want;
@@ -311,14 +304,15 @@ int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
   auto fetched = Fetch(config, f, want, &arena);
   if (!fetched.ok()) return ReportError("drover queue", fetched.status());
   const v1::QueryJobsResponse* jobs = *fetched;
-  if (jobs->jobs().empty()) return ReportError("drover queue", Status::NotFound("no job " + std::to_string(id)));
+  if (jobs->jobs().empty()) return ReportError("drover queue", Status::NotFound("no job " + id_text));
   const auto& job = jobs->jobs(0);
+  const uint64_t id = job.job_id();
   if (json) {
     ExplainJson(*jobs, job);
     return 0;
   }
   if (job.state() != v1::JOB_STATE_PENDING) {
-    std::cout << "job " << id << " is " << SqueueField(job, 'T', 0)
+    std::cout << "job " << JobIdText(job) << " is " << SqueueField(job, 'T', 0)
               << ": priority only orders pending jobs\n";
     return 0;
   }
@@ -327,7 +321,7 @@ int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
     ++rank;
     if (p.job_id() != id) continue;
     char line[160];
-    std::cout << "job " << id << " (" << p.user() << "), priority " << p.priority() << ", "
+    std::cout << "job " << JobIdText(job) << " (" << p.user() << "), priority " << p.priority() << ", "
               << rank << " of " << jobs->priorities_size() << " pending; waiting: " << job.reason() << "\n\n";
     std::cout << "FACTOR       VALUE   PART\n";
     for (const auto& [name, value, part] :
@@ -345,7 +339,7 @@ int Explain(const std::optional<std::string>& config, uint64_t id, bool json) {
     std::cout << line;
     return 0;
   }
-  std::cout << "job " << id << " has not been through a scheduling pass yet\n";
+  std::cout << "job " << JobIdText(job) << " has not been through a scheduling pass yet\n";
   return 0;
 }
 
@@ -378,7 +372,7 @@ int RunQueue(const Args& args) {
   app.add_option("-i,--iterate", iterate, "print again every SECONDS until Ctrl-C (as squeue -i)")->type_name("SECONDS");
   app.add_flag("--json", json, "print JSON (the fields of QueryJobsResponse in docs/user-guide.md)");
   app.add_flag("--no-color", no_color, "no colour even on a terminal (also: NO_COLOR=1)");
-  std::optional<uint64_t> explain;
+  std::optional<std::string> explain;
   app.add_option("--explain", explain, "why a pending job has the priority it has (like sprio); with --json as JSON");
   app.add_option("--config", config, "drover configuration file");
   try {

@@ -329,6 +329,39 @@ TEST(AcctRowsTest, ArrayElementIds) {
   EXPECT_EQ(AcctRows(job, *fields, 2000, false)[0][0], "50_[4-9%2]");
 }
 
+// "12" names a job or every element of array 12; "12_7" one element, or, while it has not
+// started, its array's pending record.
+TEST(NamedByTest, JobsElementsAndPendingRecords) {
+  v1::JobInfo plain;
+  plain.set_job_id(12);
+  v1::JobInfo element;
+  element.set_job_id(41);
+  element.set_array_job_id(40);
+  element.set_array_task_id(3);
+  v1::JobInfo pending;
+  pending.set_job_id(40);
+  pending.set_array_job_id(40);
+  pending.set_array_pending("4-6,9%2");
+  EXPECT_TRUE(NamedBy(plain, "12"));
+  EXPECT_FALSE(NamedBy(plain, "1"));
+  EXPECT_FALSE(NamedBy(plain, "12_0"));
+  EXPECT_TRUE(NamedBy(element, "40"));
+  EXPECT_TRUE(NamedBy(element, "41"));
+  EXPECT_TRUE(NamedBy(element, "40_3"));
+  EXPECT_FALSE(NamedBy(element, "40_4"));
+  EXPECT_TRUE(NamedBy(pending, "40"));
+  EXPECT_TRUE(NamedBy(pending, "40_5"));
+  EXPECT_TRUE(NamedBy(pending, "40_9"));
+  EXPECT_TRUE(NamedBy(pending, "40_[4-6,9%2]"));
+  EXPECT_FALSE(NamedBy(pending, "40_3"));
+  EXPECT_FALSE(NamedBy(pending, "40_7"));
+  EXPECT_FALSE(NamedBy(pending, "41_5"));
+  EXPECT_FALSE(NamedBy(pending, "40_"));
+  EXPECT_FALSE(NamedBy(pending, "40_x"));
+  EXPECT_TRUE(PendingRecordHas(pending, 40, 6));
+  EXPECT_FALSE(PendingRecordHas(element, 40, 3)) << "a started element is no pending record";
+}
+
 // Slurm gives a job cancelled while it waited a start time (its end), but no batch step and
 // no CPUs: nothing ran.
 TEST(AcctRowsTest, CancelledWhilePendingHasNoBatchStep) {
