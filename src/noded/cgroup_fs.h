@@ -55,6 +55,8 @@ class CgroupFs : public CgroupManager {
   std::vector<std::string> JobDirs(uint64_t job_id) const;
   std::string Dir(const std::string& controller, uint64_t job_id) const;  // "" = not present
   Status MakeParents(const std::string& mount, bool cpuset_v1);
+  // Create's work; with parents_ready it assumes the parents exist and fails where they do not.
+  Result<std::vector<std::string>> CreateJob(uint64_t job_id, const CgroupLimits& limits, bool parents_ready);
 
   CgroupMounts mounts_;
   std::string relative_;  // <parent>/<node>

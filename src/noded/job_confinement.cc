@@ -17,8 +17,8 @@ JobConfinement::JobConfinement(const StepdOptions& options, const v1::LaunchJobR
     : options_(options), launch_(launch), cgroups_(std::move(cgroups)) {}
 
 std::optional<JobResult> JobConfinement::Prepare() {
-  const Environment job_env = BuildBatchEnvironment(launch_, options_.node);
   if (!options_.prolog.empty()) {
+    const Environment job_env = BuildBatchEnvironment(launch_, options_.node);
     Status s = RunAdminScript("prolog", options_.prolog, AdminScriptEnvironment(job_env, "prolog_slurmd"),
                               options_.prolog_timeout_s);
     if (!s.ok()) {
@@ -79,6 +79,10 @@ void JobConfinement::KillAll() {
 void JobConfinement::RemoveCgroup() {
   if (cgroups_ == nullptr) return;
   const uint64_t id = launch_.job_id();
+  // Usually empty by now (the job ended and its leftovers were waited for): removed at once,
+  // without reading every hierarchy's cgroup.procs first; rmdir refuses a cgroup that still
+  // has processes (EBUSY), and then they are killed and waited for as before.
+  if (cgroups_->Remove(id).ok()) return;
   // Killed processes leave the cgroup once the kernel has torn them down; give it a moment.
   for (int i = 0; i < 200 && !cgroups_->Processes(id).empty(); ++i) {
     if (i % 20 == 0) (void)cgroups_->KillAll(id);

@@ -142,6 +142,43 @@ TEST(CgroupFsTest, V1CoresTheHostLacksAreNotedNotWritten) {
   EXPECT_EQ(t.Get("cpuset/drover/node1/job_8/cpuset.cpus"), "0-1");
 }
 
+// A job's cgroup is made without its parents first (they are there after noded's Init and every
+// job before); a parent removed or a parent cpuset emptied since is made or filled in again.
+TEST(CgroupFsTest, V1ParentsRemovedOrEmptiedSinceTheLastJobAreMadeAgain) {
+  TempTree t;
+  MakeV1(t);
+  CgroupFs fs(ProbeCgroupRoot(t.root()), "drover", "node1");
+  ASSERT_TRUE(fs.Init().ok());
+  CgroupLimits limits;
+  limits.cpus = {2};
+  ASSERT_TRUE(fs.Create(1, limits).ok());
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_1/cpuset.cpus"), "2");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_1/cpuset.mems"), "0\n");
+
+  fs::remove_all(t.root() + "/pids/drover");
+  fs::remove_all(t.root() + "/cpuset/drover/node1");
+  auto notes = fs.Create(2, limits);
+  ASSERT_TRUE(notes.ok()) << notes.status().message();
+  EXPECT_TRUE(notes->empty());
+  EXPECT_TRUE(t.Has("pids/drover/node1/job_2"));
+  EXPECT_EQ(t.Get("cpuset/drover/node1/cpuset.cpus"), "0-7\n");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_2/cpuset.cpus"), "2");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_2/cpuset.mems"), "0\n");
+
+  t.Put("cpuset/drover/node1/cpuset.cpus", "");
+  t.Put("cpuset/drover/node1/cpuset.mems", "\n");
+  ASSERT_TRUE(fs.Create(3, limits).ok());
+  EXPECT_EQ(t.Get("cpuset/drover/node1/cpuset.cpus"), "0-7\n");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/cpuset.mems"), "0\n");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_3/cpuset.cpus"), "2");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_3/cpuset.mems"), "0\n");
+
+  t.Put("cpuset/drover/node1/cpuset.mems", "");  // an unconfined job needs them as well
+  ASSERT_TRUE(fs.Create(4, CgroupLimits{}).ok());
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_4/cpuset.cpus"), "0-7\n");
+  EXPECT_EQ(t.Get("cpuset/drover/node1/job_4/cpuset.mems"), "0\n");
+}
+
 TEST(CgroupFsTest, V1MissingControllerIsReportedAndItsLimitNotClaimed) {
   TempTree t;
   MakeV1(t, /*with_pids=*/false);

@@ -28,11 +28,22 @@ int ChildMain(const std::vector<std::string>& fields) {
     sigaction(SIGTERM, nullptr, &term);
     sigset_t mask;
     sigprocmask(SIG_SETMASK, nullptr, &mask);
+    // What the zygote ignores itself, and a handler the parent had when it started the zygote.
+    bool others_default = true;
+    for (int sig : {SIGINT, SIGQUIT, SIGUSR1}) {
+      struct sigaction a {};
+      sigaction(sig, nullptr, &a);
+      others_default &= a.sa_handler == SIG_DFL;
+    }
+    struct sigaction pipe {};
+    sigaction(SIGPIPE, nullptr, &pipe);
     out << "session_leader=" << (getsid(0) == getpid()) << "\n"
         << "fd3_open=" << fd3_open << "\n"
         << "hup_ignored=" << (hup.sa_handler == SIG_IGN) << "\n"
         << "term_default=" << (term.sa_handler == SIG_DFL) << "\n"
-        << "chld_blocked=" << sigismember(&mask, SIGCHLD) << "\n";
+        << "chld_blocked=" << sigismember(&mask, SIGCHLD) << "\n"
+        << "pipe_ignored=" << (pipe.sa_handler == SIG_IGN) << "\n"
+        << "others_default=" << others_default << "\n";
   }
   std::fprintf(stderr, "to the log\n");
   return std::stoi(fields.at(0));
@@ -76,8 +87,15 @@ TEST_F(SupervisorZygoteTest, FieldsRoundTrip) {
   EXPECT_FALSE(DecodeZygoteFields(std::string("\x05\0", 2)).ok());
 }
 
+void NoteSignal(int) {}
+
 TEST_F(SupervisorZygoteTest, ChildrenRunDetachedAndTheirEndsAreReported) {
+  struct sigaction handler {};
+  handler.sa_handler = &NoteSignal;
+  struct sigaction before {};
+  sigaction(SIGUSR1, &handler, &before);
   auto z = SupervisorZygote::Start(&ChildMain);
+  sigaction(SIGUSR1, &before, nullptr);
   ASSERT_TRUE(z.ok()) << z.status().message();
   const std::string log = (dir_ / "log").string();
   const std::string seen = (dir_ / "seen").string();
@@ -95,7 +113,8 @@ TEST_F(SupervisorZygoteTest, ChildrenRunDetachedAndTheirEndsAreReported) {
     EXPECT_EQ(WEXITSTATUS(e.status), e.pid == *a ? 3 : 0);
     EXPECT_TRUE(e.pid == *a || e.pid == *b);
   }
-  EXPECT_EQ(Slurp(seen), "session_leader=1\nfd3_open=0\nhup_ignored=1\nterm_default=1\nchld_blocked=0\n");
+  EXPECT_EQ(Slurp(seen), "session_leader=1\nfd3_open=0\nhup_ignored=1\nterm_default=1\nchld_blocked=0\n"
+                         "pipe_ignored=1\nothers_default=1\n");
   EXPECT_EQ(Slurp(log), "to the log\nto the log\n");
   const pid_t zpid = (*z)->pid();
   z->reset();  // closing our side ends the zygote
