@@ -121,8 +121,10 @@ void SendReply(int fd, int32_t value) { (void)!send(fd, &value, sizeof value, MS
         SendReply(requests, -EMSGSIZE);
         continue;
       }
-      auto fields = DecodeZygoteFields(buf.substr(0, static_cast<size_t>(n)));
-      if (!fields.ok() || fields->empty()) {
+      // Checked here, decoded in the child: every page the zygote writes after a fork (heap
+      // for the decoded fields, and again to free them) is a copy-on-write fault while that
+      // child lives, and the child copies what it writes anyway.
+      if (!WellFormedZygoteFields(buf.data(), static_cast<size_t>(n))) {
         SendReply(requests, -EINVAL);
         continue;
       }
@@ -131,6 +133,8 @@ void SendReply(int fd, int32_t value) { (void)!send(fd, &value, sizeof value, MS
         close(requests);
         close(exits);
         close(sfd);
+        auto fields = DecodeZygoteFields(std::string(buf.data(), static_cast<size_t>(n)));
+        if (!fields.ok()) _exit(126);  // cannot happen: checked above
         RunChild(child_main, *fields);
       }
       SendReply(requests, child > 0 ? child : -errno);
@@ -139,6 +143,21 @@ void SendReply(int fd, int32_t value) { (void)!send(fd, &value, sizeof value, MS
 }
 
 }  // namespace
+
+bool WellFormedZygoteFields(const char* data, size_t size) {
+  size_t at = 0;
+  size_t count = 0;
+  while (at < size) {
+    uint32_t n = 0;
+    if (size - at < sizeof n) return false;
+    std::memcpy(&n, data + at, sizeof n);
+    at += sizeof n;
+    if (size - at < n) return false;
+    at += n;
+    ++count;
+  }
+  return count > 0;
+}
 
 std::string EncodeZygoteFields(const std::vector<std::string>& fields) {
   std::string out;

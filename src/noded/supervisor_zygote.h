@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,5 +61,7 @@ class SupervisorZygote {
 // The request's fields in one message: each a 4-byte length (host order) and its bytes.
 std::string EncodeZygoteFields(const std::vector<std::string>& fields);
 Result<std::vector<std::string>> DecodeZygoteFields(const std::string& bytes);
+// True when DecodeZygoteFields would succeed with at least one field; allocates nothing.
+bool WellFormedZygoteFields(const char* data, size_t size);
 
 }  // namespace drover::noded

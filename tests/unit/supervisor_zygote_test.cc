@@ -85,6 +85,12 @@ TEST_F(SupervisorZygoteTest, FieldsRoundTrip) {
   EXPECT_EQ(*back, fields);
   EXPECT_FALSE(DecodeZygoteFields(std::string("\x05\0\0\0ab", 6)).ok());
   EXPECT_FALSE(DecodeZygoteFields(std::string("\x05\0", 2)).ok());
+  const std::string encoded = EncodeZygoteFields(fields);
+  EXPECT_TRUE(WellFormedZygoteFields(encoded.data(), encoded.size()));
+  EXPECT_FALSE(WellFormedZygoteFields(encoded.data(), encoded.size() - 1));
+  EXPECT_FALSE(WellFormedZygoteFields("\x05\0\0\0ab", 6));
+  EXPECT_FALSE(WellFormedZygoteFields("\x05\0", 2));
+  EXPECT_FALSE(WellFormedZygoteFields("", 0));  // no field at all: nothing to run
 }
 
 void NoteSignal(int) {}
