@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/job_fields.h"
+#include "cli/job_table_view.h"
 #include "cli/long_format.h"
 #include "cli/usage.h"
 #include "cli/time_text.h"
@@ -94,7 +95,17 @@ bool Wanted(const v1::JobInfo& job, const QueueFilter& f) {
 struct Want {
   bool priorities = false;  // --json, --explain
   uint32_t omit = 0;        // v1::JobInfoPart bits the view does without
+  // The columns (v1::JobTableColumn bits) when the view can be printed from a JobTable: a plain
+  // listing (no --json, -s, --start, nor a filter the CLI applies) of letters a table has.
+  std::optional<uint32_t> table;
 };
+
+// Whether a listing printing `codes` can ask for a table: the CLI filters (-j, -n, -w) look at
+// JobInfo rows, and so do --json, -s and --start.
+std::optional<uint32_t> TableFor(const QueueFilter& f, std::string_view codes, bool plain) {
+  if (!plain || !f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) return std::nullopt;
+  return JobTableColumns(codes);
+}
 
 // The reply lives on `arena`: over 100,000 jobs, parsing it message by message on the heap and
 // freeing it again cost more than the listing.
@@ -104,6 +115,10 @@ Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, c
   if (!query.ok()) return query.status();
   query->set_with_priorities(want.priorities);
   query->set_omit(want.omit);
+  if (want.table) {
+    query->set_table(true);
+    query->set_table_columns(*want.table);
+  }
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return client.status();
   v1::Body body;
@@ -111,6 +126,10 @@ Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, c
   auto reply = (*client)->Call(body, arena);
   if (!reply.ok()) return reply.status();
   v1::QueryJobsResponse* response = (*reply)->mutable_query_jobs_response();
+  // A ctld that predates tables ignores the flag and sends JobInfo rows: ForEachJob reads both.
+  if (want.table && response->has_table()) {
+    if (Status ok = CheckJobTable(response->table(), *want.table); !ok.ok()) return ok;
+  }
   if (!f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) {
     auto* jobs = response->mutable_jobs();
     jobs->erase(std::remove_if(jobs->begin(), jobs->end(), [&](const v1::JobInfo& j) { return !Wanted(j, f); }),
@@ -123,7 +142,7 @@ Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, c
 void AppendRows(std::string* out, const std::vector<FormatToken>& tokens, const v1::QueryJobsResponse& jobs,
                 int64_t now) {
   std::string field;
-  for (const auto& job : jobs.jobs()) {
+  ForEachJob(jobs, [&](const v1::JobInfo& job) {
     for (const auto& t : tokens) {
       out->append(t.literal);
       if (t.code == 0) continue;
@@ -132,7 +151,7 @@ void AppendRows(std::string* out, const std::vector<FormatToken>& tokens, const 
       AppendJustified(out, field, t.width, t.right);
     }
     out->push_back('\n');
-  }
+  });
 }
 
 }  // namespace
@@ -208,6 +227,7 @@ int RunSqueue(const Args& args) {
   Want want;
   want.priorities = json;
   want.omit = json ? 0 : OmittableJobParts(FormatCodes(tokens), steps);
+  want.table = TableFor(f, FormatCodes(tokens), !json && !steps && !start);
   for (;;) {
     google::protobuf::Arena arena(ReplyArenaOptions());
     auto jobs = Fetch(config, f, want, &arena);
@@ -241,7 +261,7 @@ int RunSqueue(const Args& args) {
       }
       const int64_t now = time(nullptr);
       if (!steps) {
-        out.reserve(out.size() + (*jobs)->jobs_size() * 80);
+        out.reserve(out.size() + ((*jobs)->jobs_size() + (*jobs)->table().job_id_size()) * 80);
         AppendRows(&out, tokens, **jobs, now);
       }
       std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
@@ -424,6 +444,7 @@ int RunQueue(const Args& args) {
   Want want;
   want.priorities = json;
   want.omit = json ? 0 : OmittableJobParts(kQueueTableCodes, false);
+  want.table = TableFor(f, kQueueTableCodes, !json);
   for (bool first = true;; first = false) {
     google::protobuf::Arena arena(ReplyArenaOptions());
     auto jobs = Fetch(config, f, want, &arena);

@@ -5,6 +5,7 @@
 
 #include "cli/color.h"
 #include "cli/job_fields.h"
+#include "cli/job_table_view.h"
 #include "cli/table.h"
 
 namespace drover::cli {
@@ -24,11 +25,11 @@ std::string QueueTable(const v1::QueryJobsResponse& jobs, size_t width, bool hea
   }
   std::vector<std::vector<std::string>> rows;
   const int64_t now = time(nullptr);
-  for (const auto& job : jobs.jobs()) {
+  ForEachJob(jobs, [&](const v1::JobInfo& job) {
     std::vector<std::string> row;
     for (char c : kCodes) row.push_back(SqueueField(job, c, now));
     rows.push_back(std::move(row));
-  }
+  });
   if (rows.empty()) return header ? "(no jobs)\n" : "";
   TableOptions options;
   options.width = width;

@@ -5,6 +5,7 @@
 
 #include "common/hostlist.h"
 #include "common/units.h"
+#include "ctld/job_table.h"
 #include "ctld/reconfigure_plan.h"
 #include "ctld/sched/priority.h"
 #include "ctld/step_layout.h"
@@ -1291,8 +1292,68 @@ void Controller::ReleaseResources(JobRecord& job) {
   if (job.start_time && now > job.start_time) u.cpu_seconds += static_cast<double>(cores * (now - job.start_time));
 }
 
-v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request) const {
+namespace {
+
+// squeue's %C: the allocated cores, or for a job without any what it asked for.
+uint32_t ShownCpus(const JobRecord& job) {
+  uint32_t cpus = 0;
+  for (const auto& a : job.allocation) cpus += static_cast<uint32_t>(a.core_ids.size());
+  return cpus ? cpus : RequestedCpus(job.spec);
+}
+
+// An array's not-started remainder, "2-5%2"; "" for anything else.
+std::string ArrayPendingText(const JobRecord& job) {
+  if (!job.array_remaining) return "";
+  std::string pending = job.array_remaining->Ranges();
+  if (job.array_max_running) pending += "%" + std::to_string(job.array_max_running);
+  return pending;
+}
+
+std::string NodeListText(const JobRecord& job) {
+  if (job.allocation.empty()) return "";  // a pending job: no hostlist to build
+  std::vector<std::string> names;
+  for (const auto& a : job.allocation) names.push_back(a.node);
+  return CompressHostlist(names);
+}
+
+// One pass over the jobs, each text interned once: no JobInfo per job.
+void AddTableRow(const JobRecord& job, bool redact, JobTableBuilder* table) {
+  JobTableRow row;
+  row.job_id = job.id;
+  row.array_job_id = job.array_job_id;
+  row.array_task_id = job.array_task_id.value_or(0);
+  const std::string pending = ArrayPendingText(job);
+  row.array_pending = pending;
+  row.state = ToProto(job.state);
+  row.user = job.owner.user;
+  row.uid = job.owner.uid;
+  row.gid = job.owner.gid;
+  row.name = job.spec.name();
+  row.account = job.spec.account();
+  row.comment = job.spec.comment();
+  row.partition = job.partition;
+  row.reason = job.reason;
+  const std::string nodes = NodeListText(job);
+  row.node_list = nodes;
+  row.start_time = job.start_time;
+  row.end_time = job.end_time;
+  row.submit_time = job.submit_time;
+  row.expected_start = job.state == JobState::kPending ? job.expected_start : 0;
+  row.time_limit_minutes = job.time_limit_minutes == kUnlimitedMinutes ? 0 : job.time_limit_minutes;
+  row.nodes = job.allocation.empty() ? job.spec.min_nodes() : static_cast<uint32_t>(job.allocation.size());
+  row.cpus = ShownCpus(job);
+  row.cpus_per_task = job.spec.cpus_per_task();
+  row.mem_per_node_mb = job.spec.mem_per_node_mb();
+  row.mem_per_cpu_mb = job.spec.mem_per_cpu_mb();
+  table->Add(row, redact);
+}
+
+}  // namespace
+
+v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request, const Identity* viewer) const {
   v1::QueryJobsResponse response;
+  std::optional<JobTableBuilder> table;
+  if (request.table()) table.emplace(response.mutable_table(), request.table_columns());
   const std::set<uint64_t> ids(request.job_ids().begin(), request.job_ids().end());
   const std::set<std::string> users(request.users().begin(), request.users().end());
   const std::set<std::string> parts(request.partitions().begin(), request.partitions().end());
@@ -1306,6 +1367,11 @@ v1::QueryJobsResponse Controller::QueryJobs(const v1::QueryJobsRequest& request)
     if (!states.empty()) {
       if (!states.count(ToProto(job.state))) continue;
     } else if (IsFinished(job.state) && !request.include_finished() && ids.empty()) {
+      continue;
+    }
+    if (table) {
+      const Visibility seen = viewer ? JobVisibility(config_, *viewer, job.owner.uid) : Visibility::kFull;
+      if (seen != Visibility::kHidden) AddTableRow(job, seen == Visibility::kRedacted, &*table);
       continue;
     }
     FillJobInfo(job, response.add_jobs(), request.omit());
@@ -1425,18 +1491,9 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out, uint32_t om
   out->set_submit_time(job.submit_time);
   out->set_start_time(job.start_time);
   out->set_end_time(job.end_time);
-  uint32_t cpus = 0;
-  if (!job.allocation.empty()) {  // none for a pending job: no hostlist to build
-    std::vector<std::string> names;
-    for (const auto& a : job.allocation) {
-      ToProto(a, out->add_allocation());
-      names.push_back(a.node);
-      cpus += static_cast<uint32_t>(a.core_ids.size());
-    }
-    out->set_node_list(CompressHostlist(names));
-  }
-  if (cpus == 0) cpus = RequestedCpus(job.spec);  // pending: what it asked for (squeue %C)
-  out->set_cpus(cpus);
+  for (const auto& a : job.allocation) ToProto(a, out->add_allocation());
+  if (!job.allocation.empty()) out->set_node_list(NodeListText(job));
+  out->set_cpus(ShownCpus(job));
   out->set_exit_code(job.exit_code);
   out->set_exit_signal(job.exit_signal);
   out->set_partition(job.partition);
@@ -1446,11 +1503,7 @@ void Controller::FillJobInfo(const JobRecord& job, v1::JobInfo* out, uint32_t om
   out->set_held(job.spec.hold());
   out->set_array_job_id(job.array_job_id);
   if (job.array_task_id) out->set_array_task_id(*job.array_task_id);
-  if (job.array_remaining) {
-    std::string pending = job.array_remaining->Ranges();
-    if (job.array_max_running) pending += "%" + std::to_string(job.array_max_running);
-    out->set_array_pending(pending);
-  }
+  if (job.array_remaining) out->set_array_pending(ArrayPendingText(job));
   if (!(omit & v1::JOB_INFO_PART_STEPS)) {
     for (const auto& step : job.steps) *out->add_steps() = step;
   }

@@ -270,7 +270,10 @@ class Controller {
   // finished jobs older than min_job_age are dropped.
   void Tick();
 
-  v1::QueryJobsResponse QueryJobs(const v1::QueryJobsRequest& request) const;
+  // `viewer` (nullptr: a daemon, sees everything) only matters for a table answer
+  // (QueryJobsRequest.table), which leaves out and redacts here what ApplyVisibility would; a
+  // JobInfo answer gets ApplyVisibility afterwards.
+  v1::QueryJobsResponse QueryJobs(const v1::QueryJobsRequest& request, const Identity* viewer = nullptr) const;
   v1::QueryNodesResponse QueryNodes() const;
 
   // scontrol update NodeName=... State=DRAIN|RESUME|DOWN: root and operators only, one result

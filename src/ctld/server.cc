@@ -404,10 +404,13 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         if (!who.ok()) return fail(who.status());
         viewer = *who;
       }
-      *reply.mutable_query_jobs_response() = controller_.QueryJobs(body->query_jobs());
-      // Only --json and --explain show them; a listing of 100,000 jobs would carry as many.
+      const auto& query = body->query_jobs();
+      *reply.mutable_query_jobs_response() = controller_.QueryJobs(query, viewer ? &*viewer : nullptr);
+      // Only --json and --explain show them; a listing of 100,000 jobs would carry as many. Never
+      // with a table: ApplyVisibility hides the rows of hidden jobs by the JobInfo rows.
       static const std::vector<sched::PriorityExplanation> kNone;
-      for (const auto& p : body->query_jobs().with_priorities() ? controller_.priorities() : kNone) {
+      const bool priorities = query.with_priorities() && !query.table();
+      for (const auto& p : priorities ? controller_.priorities() : kNone) {
         auto* out = reply.mutable_query_jobs_response()->add_priorities();
         out->set_job_id(p.id);
         out->set_user(p.user);

@@ -934,6 +934,71 @@ TEST_F(ControllerTest, LargeArrayStartsWhatFits) {
   EXPECT_EQ(ctl().QueryJobs(v1::QueryJobsRequest()).jobs_size(), 5);
 }
 
+// A table answer (squeue's listing) carries, column by column, what the JobInfo rows carry:
+// running elements with their nodes and cores, the array's pending remainder, a plain job.
+TEST_F(ControllerTest, QueryTableHasTheJobInfoValues) {
+  SubmitOk(ArraySpecOf("0-9%6"));
+  ASSERT_TRUE(Register("node1").ok());
+  Schedule();
+  auto spec = Spec();
+  spec.set_comment("note");
+  spec.set_account("physics");
+  spec.set_min_nodes(2);
+  spec.set_mem_per_cpu_mb(512);
+  spec.set_cpus_per_task(2);
+  SubmitOk(spec);
+  v1::QueryJobsRequest q;
+  const auto info = ctl().QueryJobs(q);
+  q.set_table(true);
+  q.set_table_columns(0xFFFF);
+  const auto answer = ctl().QueryJobs(q);
+  EXPECT_EQ(answer.jobs_size(), 0) << "a table instead of JobInfo rows";
+  const v1::JobTable& t = answer.table();
+  ASSERT_EQ(t.job_id_size(), info.jobs_size());
+  ASSERT_GE(t.job_id_size(), 6);
+  const auto text = [&t](uint32_t i) { return t.strings(static_cast<int>(i)); };
+  for (int i = 0; i < t.job_id_size(); ++i) {
+    const v1::JobInfo& j = info.jobs(i);
+    SCOPED_TRACE(j.job_id());
+    EXPECT_EQ(t.job_id(i), j.job_id());
+    EXPECT_EQ(t.array_job_id(i), j.array_job_id());
+    EXPECT_EQ(t.array_task_id(i), j.array_task_id());
+    EXPECT_EQ(text(t.array_pending(i)), j.array_pending());
+    EXPECT_EQ(t.state(i), j.state());
+    EXPECT_EQ(text(t.user(i)), j.user());
+    EXPECT_EQ(t.uid(i), j.uid());
+    EXPECT_EQ(t.gid(i), j.gid());
+    EXPECT_EQ(text(t.name(i)), j.spec().name());
+    EXPECT_EQ(text(t.account(i)), j.spec().account());
+    EXPECT_EQ(text(t.comment(i)), j.spec().comment());
+    EXPECT_EQ(text(t.partition(i)), j.partition());
+    EXPECT_EQ(text(t.reason(i)), j.reason());
+    EXPECT_EQ(text(t.node_list(i)), j.node_list());
+    EXPECT_EQ(t.start_time(i), j.start_time());
+    EXPECT_EQ(t.end_time(i), j.end_time());
+    EXPECT_EQ(t.submit_time(i), j.submit_time());
+    EXPECT_EQ(t.expected_start(i), j.expected_start());
+    EXPECT_EQ(t.time_limit_minutes(i), j.time_limit_minutes());
+    EXPECT_EQ(t.nodes(i), j.allocation_size() ? static_cast<uint32_t>(j.allocation_size()) : j.spec().min_nodes());
+    EXPECT_EQ(t.cpus(i), j.cpus());
+    EXPECT_EQ(t.cpus_per_task(i), j.spec().cpus_per_task());
+    EXPECT_EQ(t.mem_per_node_mb(i), j.spec().mem_per_node_mb());
+    EXPECT_EQ(t.mem_per_cpu_mb(i), j.spec().mem_per_cpu_mb());
+  }
+  EXPECT_EQ(text(t.comment(t.job_id_size() - 1)), "note");
+  // Another user sees the jobs but not their comment, as ApplyVisibility redacts JobInfo rows.
+  const Identity bob = Bob();
+  const auto seen = ctl().QueryJobs(q, &bob).table();
+  ASSERT_EQ(seen.job_id_size(), t.job_id_size());
+  EXPECT_EQ(seen.strings(static_cast<int>(seen.comment(seen.job_id_size() - 1))), "");
+  // Only the columns asked for.
+  q.set_table_columns(v1::JOB_TABLE_COLUMN_USER);
+  const auto narrow = ctl().QueryJobs(q).table();
+  EXPECT_EQ(narrow.user_size(), t.job_id_size());
+  EXPECT_EQ(narrow.reason_size(), 0);
+  EXPECT_EQ(narrow.cpus_size(), 0);
+}
+
 TEST_F(ControllerTest, ArraySpecErrorsRefuseTheSubmission) {
   auto r = Submit(ArraySpecOf("5-1"));
   ASSERT_FALSE(r.ok());
