@@ -261,7 +261,11 @@ int RunSqueue(const Args& args) {
       }
       const int64_t now = time(nullptr);
       if (!steps) {
-        out.reserve(out.size() + ((*jobs)->jobs_size() + (*jobs)->table().job_id_size()) * 80);
+        // Room for every line at once: growing an 8 MB listing by doubling copied it (a tenth
+        // of squeue's CPU over 100,000 jobs, and page faults on the fresh copy).
+        size_t line = 1;
+        for (const auto& t : tokens) line += t.literal.size() + (t.code == 0 ? 0 : t.width > 0 ? t.width : 24);
+        out.reserve(out.size() + ((*jobs)->jobs_size() + (*jobs)->table().job_id_size()) * line);
         AppendRows(&out, tokens, **jobs, now);
       }
       std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
