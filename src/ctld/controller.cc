@@ -1727,7 +1727,21 @@ StoreBatch Controller::TakeBatch() {
   StoreBatch batch;
   for (uint64_t id : dirty_) {
     auto it = jobs_.find(id);
-    if (it != jobs_.end()) batch.jobs.push_back(ToStored(it->second));
+    if (it == jobs_.end()) continue;
+    JobRecord& job = it->second;
+    // A new batch job's script and environment go to the store once, in the same transaction
+    // as the job, and leave memory: the launch reads them back (CtldServer::AddPayload). A job
+    // loaded from a store that kept them in its row moves them the same way at its next change.
+    // An array's elements share the array's.
+    if (!job.spec.interactive() && !job.spec.script().empty()) {
+      v1::JobSpec payload;
+      payload.mutable_script()->swap(*job.spec.mutable_script());
+      payload.mutable_environment()->Swap(job.spec.mutable_environment());
+      job.spec.clear_script();
+      job.spec.clear_environment();
+      batch.payloads.emplace_back(job.array_job_id ? job.array_job_id : job.id, payload.SerializeAsString());
+    }
+    batch.jobs.push_back(ToStored(job));
   }
   dirty_.clear();
   for (const std::string& name : dirty_nodes_) {

@@ -617,10 +617,32 @@ std::shared_ptr<RpcClient> CtldServer::ClientFor(const std::string& node) {
   return client;
 }
 
+Status CtldServer::AddPayload(v1::LaunchJobRequest& launch) {
+  v1::JobSpec& spec = *launch.mutable_spec();
+  // Jobs stored before payloads were kept apart still carry their script in the spec.
+  if (spec.interactive() || !spec.script().empty()) return Status::Ok();
+  // An array's elements share the payload stored under the array's id.
+  const uint64_t owner = launch.array_job_id() ? launch.array_job_id() : launch.job_id();
+  auto data = store_.LoadPayload(owner);
+  if (!data.ok()) return data.status();
+  v1::JobSpec payload;
+  if (!payload.ParseFromString(*data)) return Status::Internal("the stored script of job " + std::to_string(owner) + " is corrupt");
+  spec.mutable_script()->swap(*payload.mutable_script());
+  spec.mutable_environment()->Swap(payload.mutable_environment());
+  return Status::Ok();
+}
+
 void CtldServer::Launch(const LaunchAction& action) {
   v1::Body body;
   v1::LaunchJobRequest& launch = *body.mutable_launch_job();
   launch = action.request;
+  if (Status s = AddPayload(launch); !s.ok()) {
+    // Never expected (it was committed with the job): the job fails instead of running without its script.
+    spdlog::error("job {}: {}", launch.job_id(), s.message());
+    controller_.LaunchFailed(launch.job_id(), action.node, launch.run(), s);
+    RequestSchedule();
+    return;
+  }
   const std::vector<uint32_t> groups(launch.groups().begin(), launch.groups().end());
   *launch.mutable_job_credential() =
       SignGrant(keys_.signing, launch.job_id(), kBatchStepId, launch.uid(), launch.gid(), groups,

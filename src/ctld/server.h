@@ -63,6 +63,8 @@ class CtldServer {
   // (or failed). Replies that acknowledge a change are sent from `then`.
   void CommitThen(std::function<void(Status)> then);
   void Launch(const LaunchAction& action);
+  // Puts back the script and environment that the store keeps apart from the job (TakeBatch).
+  Status AddPayload(v1::LaunchJobRequest& launch);
   void Signal(const SignalAction& action);
   void SendLimit(const LimitAction& action);
   std::shared_ptr<RpcClient> ClientFor(const std::string& node);

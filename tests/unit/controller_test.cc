@@ -807,13 +807,43 @@ TEST_F(ControllerTest, FailedCommitForgetsTheSubmission) {
   EXPECT_EQ(ctl().FindJob(*r), nullptr);
 }
 
+// A new batch job's script and environment are committed once, as its payload, and are not
+// kept in memory or in the job row; its launch goes out without them for the server to add.
+TEST_F(ControllerTest, ScriptAndEnvironmentLeaveMemoryWithTheirCommit) {
+  v1::JobSpec spec = Spec();
+  auto* var = spec.add_environment();
+  var->set_name("HOME");
+  var->set_value("/home/alice");
+  const uint64_t id = SubmitOk(spec);
+  StoreBatch batch = ctl().TakeBatch();
+  ASSERT_EQ(batch.payloads.size(), 1u);
+  v1::JobSpec payload;
+  ASSERT_TRUE(payload.ParseFromString(batch.payloads[0].second));
+  EXPECT_EQ(payload.script(), Spec().script());
+  ASSERT_EQ(payload.environment_size(), 1);
+  EXPECT_EQ(payload.environment(0).value(), "/home/alice");
+  EXPECT_TRUE(batch.jobs[0].spec().script().empty());
+  EXPECT_EQ(batch.jobs[0].spec().environment_size(), 0);
+  const JobRecord* job = ctl().FindJob(id);
+  ASSERT_NE(job, nullptr);
+  EXPECT_TRUE(job->spec.script().empty());
+  EXPECT_EQ(job->spec.environment_size(), 0);
+  // Later changes do not write it again.
+  ctl().SubmitCommitted(id, Status::Ok());
+  Cancel(id);
+  EXPECT_TRUE(ctl().TakeBatch().payloads.empty());
+}
+
 // Every change lands in the next batch once, with the id sequence.
 TEST_F(ControllerTest, BatchCarriesChangedJobsOnce) {
   const uint64_t id = SubmitOk();
   StoreBatch batch = ctl().TakeBatch();
   ASSERT_EQ(batch.jobs.size(), 1u);
   EXPECT_EQ(batch.jobs[0].job_id(), id);
-  EXPECT_EQ(batch.jobs[0].spec().script(), Spec().script());
+  // The script travels apart from the job row, which later changes rewrite.
+  EXPECT_TRUE(batch.jobs[0].spec().script().empty());
+  ASSERT_EQ(batch.payloads.size(), 1u);
+  EXPECT_EQ(batch.payloads[0].first, id);
   EXPECT_EQ(batch.next_job_id, id + 1);
   EXPECT_TRUE(ctl().TakeBatch().jobs.empty());
   Cancel(id);

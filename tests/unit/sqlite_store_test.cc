@@ -154,6 +154,26 @@ TEST_F(SqliteStoreTest, QueryFilters) {
   EXPECT_EQ(ids(*store->QueryJobs({{}, {}, 0, 1001})), (std::vector<uint64_t>{1}));
 }
 
+// A payload committed with its job is read back by id, after a reopen too, and goes with the
+// job's row when retention prunes it.
+TEST_F(SqliteStoreTest, PayloadsAreReadBackAndPrunedWithTheirJob) {
+  {
+    auto store = Open();
+    StoreBatch b;
+    b.jobs = {Job(1, v1::JOB_STATE_COMPLETED, "alice", 2000), Job(2, v1::JOB_STATE_PENDING)};
+    b.payloads = {{1, "script one"}, {2, std::string("two\0bytes", 9)}};
+    ASSERT_TRUE(Commit(*store, b).ok());
+  }
+  auto store = Open();
+  auto two = store->LoadPayload(2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, std::string("two\0bytes", 9));
+  EXPECT_EQ(store->LoadPayload(3).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store->PruneFinishedBefore(5000).ok());
+  EXPECT_EQ(store->LoadPayload(1).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store->LoadPayload(2).ok());
+}
+
 // Retention removes finished jobs older than the cutoff, never unfinished ones.
 TEST_F(SqliteStoreTest, PruneKeepsUnfinished) {
   auto store = Open();

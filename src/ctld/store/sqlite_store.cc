@@ -36,6 +36,11 @@ const char* const kMigrations[] = {
     R"sql(
     CREATE TABLE nodes(name TEXT PRIMARY KEY, data BLOB NOT NULL);
     )sql",
+    // Batch scripts and environments apart from the job rows, which are rewritten at every
+    // state change (jobs stored before this keep theirs inside `data`).
+    R"sql(
+    CREATE TABLE job_payloads(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+    )sql",
 };
 
 bool IsFinished(v1::JobState s) {
@@ -69,6 +74,7 @@ class SqliteStore final : public Store {
     if (writer_.joinable()) writer_.join();
     writes_.reset();
     if (wdb_) sqlite3_close(wdb_);
+    payload_read_.reset();  // finalized before its connection closes
     if (rdb_) sqlite3_close(rdb_);
   }
 
@@ -162,13 +168,41 @@ class SqliteStore final : public Store {
     return jobs;
   }
 
+  Result<std::string> LoadPayload(uint64_t id) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    if (!payload_read_) payload_read_ = std::make_unique<Statement>(rdb_, "SELECT data FROM job_payloads WHERE id=?");
+    Statement& st = *payload_read_;
+    if (!st.ok()) return Error(rdb_, "reading the script of job " + std::to_string(id));
+    sqlite3_reset(st.get());
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(id));
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(st.get());
+      return Status::NotFound("no script stored for job " + std::to_string(id));
+    }
+    if (rc != SQLITE_ROW) {
+      Status s = Error(rdb_, "reading the script of job " + std::to_string(id));
+      sqlite3_reset(st.get());
+      return s;
+    }
+    std::string data(static_cast<const char*>(sqlite3_column_blob(st.get(), 0)),
+                     static_cast<size_t>(sqlite3_column_bytes(st.get(), 0)));
+    sqlite3_reset(st.get());
+    return data;
+  }
+
   Result<uint64_t> PruneFinishedBefore(int64_t cutoff) override {
     std::lock_guard<std::mutex> lock(read_mu_);
     Statement st(rdb_, "DELETE FROM jobs WHERE finished=1 AND end_time<?");
     if (!st.ok()) return Error(rdb_, "pruning old jobs");
     sqlite3_bind_int64(st.get(), 1, cutoff);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(rdb_, "pruning old jobs");
-    return static_cast<uint64_t>(sqlite3_changes(rdb_));
+    const auto pruned = static_cast<uint64_t>(sqlite3_changes(rdb_));
+    // An array's payload is kept under the array's id, which is also the id of one of its
+    // elements' rows (the last to start takes it), so it goes with that row.
+    Statement payloads(rdb_, "DELETE FROM job_payloads WHERE id NOT IN (SELECT id FROM jobs)");
+    if (!payloads.ok() || sqlite3_step(payloads.get()) != SQLITE_DONE) return Error(rdb_, "pruning old scripts");
+    return pruned;
   }
 
  private:
@@ -186,9 +220,12 @@ class SqliteStore final : public Store {
                  "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
                  "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)"),
           seq(db, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'"),
-          node_upsert(db, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)") {}
-    bool ok() const { return begin.ok() && commit.ok() && upsert.ok() && seq.ok() && node_upsert.ok(); }
-    Statement begin, commit, upsert, seq, node_upsert;
+          node_upsert(db, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)"),
+          payload_insert(db, "INSERT OR REPLACE INTO job_payloads(id, data) VALUES (?,?)") {}
+    bool ok() const {
+      return begin.ok() && commit.ok() && upsert.ok() && seq.ok() && node_upsert.ok() && payload_insert.ok();
+    }
+    Statement begin, commit, upsert, seq, node_upsert, payload_insert;
   };
 
   // Runs a prepared statement that returns no rows.
@@ -264,6 +301,7 @@ class SqliteStore final : public Store {
     Statement& upsert = writes_->upsert;
     Statement& seq = writes_->seq;
     Statement& node_upsert = writes_->node_upsert;
+    Statement& payload_insert = writes_->payload_insert;
     // Bound without a copy (SQLITE_STATIC): each value outlives its statement's step.
     std::string blob;
     for (const auto& p : group) {
@@ -282,6 +320,14 @@ class SqliteStore final : public Store {
         const int rc = sqlite3_step(upsert.get());
         sqlite3_reset(upsert.get());  // lets go of the bound buffers before they change
         if (rc != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
+      }
+      for (const auto& [id, data] : p.batch.payloads) {
+        sqlite3_reset(payload_insert.get());
+        sqlite3_bind_int64(payload_insert.get(), 1, static_cast<sqlite3_int64>(id));
+        sqlite3_bind_blob(payload_insert.get(), 2, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
+        const int rc = sqlite3_step(payload_insert.get());
+        sqlite3_reset(payload_insert.get());
+        if (rc != SQLITE_DONE) return Error(wdb_, "writing the script of job " + std::to_string(id));
       }
       for (const auto& node : p.batch.nodes) {
         node.SerializeToString(&blob);
@@ -330,6 +376,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<WriteStatements> writes_;  // on wdb_; finalized before it is closed
   sqlite3* rdb_ = nullptr;  // readers, under read_mu_
   std::mutex read_mu_;
+  std::unique_ptr<Statement> payload_read_;  // on rdb_, under read_mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;

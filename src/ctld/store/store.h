@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -21,6 +22,10 @@ struct StoreBatch {
   std::vector<v1::StoredJob> jobs;  // inserted or replaced whole
   uint64_t next_job_id = 0;         // 0 = unchanged; never moves backwards
   std::vector<v1::StoredNode> nodes;  // administrative node state, replaced whole
+  // A batch job's script and environment (a JobSpec holding only those, serialized), written
+  // once with its submission and read back at each launch, so the controller does not keep
+  // them in memory: with a login shell's environment they are most of a job's bytes.
+  std::vector<std::pair<uint64_t, std::string>> payloads;
 };
 
 struct StoredState {
@@ -48,6 +53,8 @@ class Store {
   virtual void Commit(StoreBatch batch, std::function<void(Status)> done) = 0;
   // Jobs for accounting, in id order.
   virtual Result<std::vector<v1::StoredJob>> QueryJobs(const AcctQuery& query) = 0;
+  // The payload committed for job `id` (see StoreBatch::payloads); NotFound if none.
+  virtual Result<std::string> LoadPayload(uint64_t id) = 0;
   // Deletes finished jobs that ended before `cutoff` (Unix seconds); returns how many.
   virtual Result<uint64_t> PruneFinishedBefore(int64_t cutoff) = 0;
 };
