@@ -11,6 +11,9 @@
 // controller's CPU per job (its io thread, auth socket, pass and SQLite writer) is printed apart
 // from the clients'. Both still share the machine's cores.
 //
+// With --environment every job carries the bench's own environment, as a job from sbatch
+// carries the submitting shell's (the memory per pending job depends on it).
+//
 // With --cli BIN_DIR it also times `squeue` processes over the queue and 50 `sbatch --hold`
 // processes in a row (process start included) against the same controller.
 //
@@ -245,10 +248,15 @@ int main(int argc, char** argv) {
   std::string cli;  // a bin directory with squeue and sbatch: also time them as processes
   bool client_process = false;
   int linger = 0;  // seconds to keep the controller serving afterwards (to profile by hand)
+  bool with_environment = false;  // each job carries this process's environment, as sbatch's do
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--client-process") {
       client_process = true;
+      continue;
+    }
+    if (a == "--environment") {
+      with_environment = true;
       continue;
     }
     if (i + 1 >= argc) break;
@@ -279,6 +287,14 @@ int main(int argc, char** argv) {
   spec->set_script("#!/bin/sh\ntrue\n");
   spec->set_work_dir("/tmp");
   spec->set_min_nodes(1);
+  for (char** e = environ; with_environment && *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    auto* var = spec->add_environment();
+    var->set_name(entry.substr(0, eq));
+    var->set_value(entry.substr(eq + 1));
+  }
 
   // The client process is forked before the controller starts any thread: it waits for the
   // port, submits, and sends its totals back.
