@@ -853,6 +853,28 @@ TEST_F(ControllerTest, BatchCarriesChangedJobsOnce) {
   EXPECT_EQ(batch.next_job_id, 0u);
 }
 
+// A job saved by an older drover, with its script and environment in its row, keeps them until
+// its next change, which moves them into the payload (in the same batch as the stripped row).
+TEST_F(ControllerTest, ScriptOfAnOlderStoreMovesToThePayloadAtTheNextChange) {
+  const uint64_t id = SubmitOk();
+  StoredState saved = TakeSavedJobs();
+  ASSERT_EQ(saved.unfinished.size(), 1u);
+  saved.unfinished[0].mutable_spec()->set_script(Spec().script());  // as an older drover wrote it
+
+  Controller restarted(config_, clock_);
+  restarted.Restore(saved, seconds(30));
+  EXPECT_EQ(restarted.FindJob(id)->spec.script(), Spec().script());
+  (void)restarted.TakeBatch();  // whatever the restore itself marked
+  std::vector<SignalAction> actions;
+  restarted.Cancel({id}, 0, Alice(), &actions);
+  StoreBatch batch = restarted.TakeBatch();
+  ASSERT_EQ(batch.jobs.size(), 1u);
+  EXPECT_TRUE(batch.jobs[0].spec().script().empty());
+  ASSERT_EQ(batch.payloads.size(), 1u);
+  EXPECT_EQ(batch.payloads[0].first, id);
+  EXPECT_TRUE(restarted.FindJob(id)->spec.script().empty());
+}
+
 // After a restart a running job keeps its cores while its node reports it; one that its
 // registered node does not report within the grace period was never launched and waits again
 // (a job whose node does not come back ends NODE_FAIL: below).
