@@ -473,11 +473,25 @@ int JobUpdateAction(const std::string& prog, const std::vector<std::string>& wor
   if (!update.ok()) return ReportError(prog, update.status());
   auto client = ControllerClient::Connect(config);
   if (!client.ok()) return ReportError(prog, client.status());
-  auto ids = ParseIds(update->ids, **client);
-  if (!ids.ok()) return ReportError(prog, ids.status());
   v1::Body body;
   *body.mutable_update_job() = update->request;
-  for (uint64_t id : *ids) body.mutable_update_job()->add_job_ids(id);
+  // Array forms go as text, as for hold: the controller splits a not-started element off.
+  std::vector<std::string> plain;
+  for (const auto& item : SplitJobIdList(update->ids)) {
+    if (item.find('_') != std::string::npos) {
+      body.mutable_update_job()->add_job_id_texts(item);
+    } else {
+      plain.push_back(item);
+    }
+  }
+  if (!plain.empty()) {
+    auto ids = ParseIds(plain, **client);
+    if (!ids.ok()) return ReportError(prog, ids.status());
+    for (uint64_t id : *ids) body.mutable_update_job()->add_job_ids(id);
+  }
+  if (body.update_job().job_ids().empty() && body.update_job().job_id_texts().empty()) {
+    return ReportError(prog, Status::InvalidArgument("no job id given"));
+  }
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
   return ReportItems(prog, reply->update_job_response().results(), true);
@@ -507,7 +521,8 @@ int Run(const std::string& prog, const Args& args) {
                "  show hostnames [LIST] | show hostlist NAMES\n"
                "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
-               "  update JobId=ID [TimeLimit=TIME] [Partition=NAME]   (pending jobs)\n"
+               "  update JobId=ID [TimeLimit=TIME] [Partition=NAME]   (Partition: pending jobs only)\n"
+               "  update JobId=ID TimeLimit+=TIME | TimeLimit-=TIME   (also TimeLimit=+TIME, =-TIME)\n"
                "  reconfigure   (root and operators: every daemon re-reads drover.yaml)\n"
                "  drain LIST REASON... | resume LIST | down LIST REASON...", prog};
   app.set_help_flag("--help", "print this help");

@@ -171,6 +171,23 @@ std::string FormatDuration(int64_t seconds) {
   return buf;
 }
 
+Result<uint32_t> MoveTimeLimit(uint32_t current, int64_t delta_minutes) {
+  if (current == kUnlimitedMinutes) {
+    return Status::InvalidArgument("the time limit is UNLIMITED: nothing to add to or take from (set a limit instead)");
+  }
+  // Bounded first: the delta comes off the wire and must not overflow the sum.
+  const int64_t bound = int64_t{kUnlimitedMinutes};
+  if (delta_minutes >= bound) return Status::InvalidArgument("time limit too large");
+  if (delta_minutes <= -int64_t{current}) {
+    const std::string taken =
+        delta_minutes <= -bound ? std::string("that much") : FormatTimeLimit(static_cast<uint32_t>(-delta_minutes));
+    return Status::InvalidArgument("cannot take " + taken + " from a time limit of " + FormatTimeLimit(current));
+  }
+  const int64_t moved = int64_t{current} + delta_minutes;
+  if (moved >= bound) return Status::InvalidArgument("time limit too large");
+  return static_cast<uint32_t>(moved);
+}
+
 std::string FormatTimeLimit(uint32_t minutes) {
   if (minutes == kUnlimitedMinutes) return "UNLIMITED";
   return FormatDuration(static_cast<int64_t>(minutes) * 60);

@@ -17,6 +17,11 @@ inline constexpr uint32_t kUnlimitedMinutes = 0xFFFFFFFFu;
 // accepted forms.
 Result<uint32_t> ParseTimeLimitMinutes(std::string_view text);
 
+// `current` moved by `delta_minutes` (scontrol update TimeLimit+=N / -=N). Errors: the limit
+// is UNLIMITED (nothing to add to, as Slurm refuses), the result would be 0 or less, or it would
+// reach UNLIMITED.
+Result<uint32_t> MoveTimeLimit(uint32_t current, int64_t delta_minutes);
+
 // Integer with optional K/M/G/T (case-insensitive), optional trailing B; no suffix = MB.
 // Result is in MB, rounded up for K. Errors name the accepted forms.
 Result<uint64_t> ParseMemoryMB(std::string_view text);

@@ -1932,92 +1932,111 @@ bool OwnerAllowed(const JobRecord& job, const PartitionConfig& p) {
 std::vector<v1::CancelResult> Controller::UpdateJob(const v1::UpdateJobRequest& request,
                                                     const Identity& who) {
   std::vector<v1::CancelResult> results;
-  const bool is_operator = IsOperator(config_, who);
+  NamedActions act;
+  act.whole = [&](uint64_t id, v1::CancelResult& r) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.durable) {
+      r.set_code(v1::ERROR_CODE_NOT_FOUND);
+      r.set_message("invalid job id specified");
+      return;
+    }
+    UpdateOne(request, it->second, who, r);
+  };
+  act.element = [&](JobRecord& e, v1::CancelResult& one) {
+    UpdateOne(request, e, who, one);
+    return true;
+  };
+  // A not-started element is split off its array's pending record only when the update holds
+  // for it (the array's record as the element would be decides), as hold and release do.
+  act.pending = [&](JobRecord& array, uint32_t task, v1::CancelResult& one) {
+    JobRecord probe = array;
+    UpdateOne(request, probe, who, one);
+    if (one.code() == v1::ERROR_CODE_UNSPECIFIED) UpdateOne(request, SplitElement(array, task), who, one);
+  };
   for (uint64_t id : request.job_ids()) {
     v1::CancelResult r;
     r.set_job_id(id);
-    auto fail = [&](v1::ErrorCode code, const std::string& why) {
-      r.set_code(code);
-      r.set_message(why);
-      results.push_back(r);
-    };
-    auto it = jobs_.find(id);
-    if (it == jobs_.end() || !it->second.durable) {
-      fail(v1::ERROR_CODE_NOT_FOUND, "invalid job id specified");
-      continue;
-    }
-    JobRecord& job = it->second;
-    if (!MayActOn(config_, who, job.owner.uid)) {
-      fail(v1::ERROR_CODE_PERMISSION_DENIED,
-           "access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
-      continue;
-    }
-    if (!request.set_time_limit() && request.partition().empty()) {
-      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "nothing to change: give TimeLimit= and/or Partition=");
-      continue;
-    }
-    if (IsFinished(job.state)) {
-      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "job has already finished");
-      continue;
-    }
-    const bool running = job.state != JobState::kPending;
-    if (running && !request.partition().empty()) {
-      fail(v1::ERROR_CODE_INVALID_ARGUMENT,
-           "job " + std::to_string(id) + " is running: only a pending job can change partition");
-      continue;
-    }
-    const PartitionConfig* part = config_.FindPartition(request.partition().empty() ? job.partition
-                                                                                    : request.partition());
-    if (part == nullptr) {
-      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "invalid partition name specified: " + request.partition());
-      continue;
-    }
-    if (!request.partition().empty() && !OwnerAllowed(job, *part)) {
-      fail(v1::ERROR_CODE_PERMISSION_DENIED,
-           "user " + job.owner.user + " may not use partition " + part->name);
-      continue;
-    }
-    uint32_t limit = job.time_limit_minutes;
-    if (request.set_time_limit()) {
-      limit = request.time_limit_minutes();
-      if (limit == 0) {
-        fail(v1::ERROR_CODE_INVALID_ARGUMENT, "a time limit of 0 is not allowed: give minutes or UNLIMITED");
-        continue;
-      }
-      if (limit > job.time_limit_minutes && !is_operator) {
-        fail(v1::ERROR_CODE_PERMISSION_DENIED,
-             "only root and operators may raise a time limit (job " + std::to_string(id) + " has " +
-                 FormatTimeLimit(job.time_limit_minutes) + ", asked " + FormatTimeLimit(limit) + ")");
-        continue;
-      }
-    }
-    const uint32_t part_max = part->max_time_minutes ? part->max_time_minutes : kUnlimitedMinutes;
-    if (part_max != kUnlimitedMinutes && limit > part_max) {
-      fail(v1::ERROR_CODE_INVALID_ARGUMENT, "time limit " + FormatTimeLimit(limit) + " exceeds the limit of partition " +
-                                                part->name + " (" + FormatTimeLimit(part_max) + ")");
-      continue;
-    }
-    const bool changed = job.time_limit_minutes != limit;
-    job.time_limit_minutes = limit;
-    if (running && changed) {
-      // The nodes enforce it: each one's stepds move their deadline.
-      const bool unlimited = limit == kUnlimitedMinutes;
-      const int64_t end = unlimited ? 0 : job.start_time + int64_t{limit} * 60;
-      if (!unlimited && job.spec.signal_number() != 0 && Now() < end - int64_t{job.spec.signal_time_s()}) {
-        job.warn_signal_sent = false;  // due again before the new end
-      }
-      for (const auto& a : job.allocation) {
-        limit_updates_.push_back({a.node, id, unlimited ? 0 : limit, end});
-      }
-    }
-    if (!request.partition().empty()) {
-      job.partition = part->name;
-      job.spec.set_partition(part->name);
-    }
-    MarkDirty(id);
+    act.whole(id, r);
     results.push_back(r);
   }
+  for (const auto& text : request.job_id_texts()) results.push_back(ActOnNamed(text, act));
   return results;
+}
+
+void Controller::UpdateOne(const v1::UpdateJobRequest& request, JobRecord& job, const Identity& who,
+                           v1::CancelResult& r) {
+  const uint64_t id = job.id;
+  const bool is_operator = IsOperator(config_, who);
+  auto fail = [&](v1::ErrorCode code, const std::string& why) {
+    r.set_code(code);
+    r.set_message(why);
+  };
+  if (!MayActOn(config_, who, job.owner.uid)) {
+    return fail(v1::ERROR_CODE_PERMISSION_DENIED,
+                "access/permission denied: job " + std::to_string(id) + " belongs to " + job.owner.user);
+  }
+  if (!request.set_time_limit() && !request.add_time_limit() && request.partition().empty()) {
+    return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "nothing to change: give TimeLimit= and/or Partition=");
+  }
+  if (request.set_time_limit() && request.add_time_limit()) {
+    return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "give either a time limit or an amount to add to it, not both");
+  }
+  if (IsFinished(job.state)) return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "job has already finished");
+  const bool running = job.state != JobState::kPending;
+  if (running && !request.partition().empty()) {
+    return fail(v1::ERROR_CODE_INVALID_ARGUMENT,
+                "job " + std::to_string(id) + " is running: only a pending job can change partition");
+  }
+  const PartitionConfig* part =
+      config_.FindPartition(request.partition().empty() ? job.partition : request.partition());
+  if (part == nullptr) {
+    return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "invalid partition name specified: " + request.partition());
+  }
+  if (!request.partition().empty() && !OwnerAllowed(job, *part)) {
+    return fail(v1::ERROR_CODE_PERMISSION_DENIED, "user " + job.owner.user + " may not use partition " + part->name);
+  }
+  uint32_t limit = job.time_limit_minutes;
+  if (request.add_time_limit()) {
+    auto moved = MoveTimeLimit(job.time_limit_minutes, request.time_limit_delta_minutes());
+    if (!moved.ok()) {
+      return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "job " + std::to_string(id) + ": " + moved.status().message());
+    }
+    limit = *moved;
+  } else if (request.set_time_limit()) {
+    limit = request.time_limit_minutes();
+    if (limit == 0) {
+      return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "a time limit of 0 is not allowed: give minutes or UNLIMITED");
+    }
+  }
+  if (limit > job.time_limit_minutes && !is_operator) {
+    return fail(v1::ERROR_CODE_PERMISSION_DENIED,
+                "only root and operators may raise a time limit (job " + std::to_string(id) + " has " +
+                    FormatTimeLimit(job.time_limit_minutes) + ", asked " + FormatTimeLimit(limit) + ")");
+  }
+  const uint32_t part_max = part->max_time_minutes ? part->max_time_minutes : kUnlimitedMinutes;
+  if (part_max != kUnlimitedMinutes && limit > part_max) {
+    return fail(v1::ERROR_CODE_INVALID_ARGUMENT, "time limit " + FormatTimeLimit(limit) +
+                                                     " exceeds the limit of partition " + part->name + " (" +
+                                                     FormatTimeLimit(part_max) + ")");
+  }
+  const bool changed = job.time_limit_minutes != limit;
+  job.time_limit_minutes = limit;
+  if (running && changed) {
+    // The nodes enforce it: each one's stepds move their deadline.
+    const bool unlimited = limit == kUnlimitedMinutes;
+    const int64_t end = unlimited ? 0 : job.start_time + int64_t{limit} * 60;
+    if (!unlimited && job.spec.signal_number() != 0 && Now() < end - int64_t{job.spec.signal_time_s()}) {
+      job.warn_signal_sent = false;  // due again before the new end
+    }
+    for (const auto& a : job.allocation) {
+      limit_updates_.push_back({a.node, id, unlimited ? 0 : limit, end});
+    }
+  }
+  if (!request.partition().empty()) {
+    job.partition = part->name;
+    job.spec.set_partition(part->name);
+  }
+  MarkDirty(id);
 }
 
 v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {

@@ -281,11 +281,12 @@ class Controller {
   std::vector<v1::CancelResult> UpdateNodes(const v1::UpdateNodeRequest& request,
                                             const Identity& who,
                                             std::vector<SignalAction>* actions);
-  // scontrol update JobId=... TimeLimit=... Partition=...: one result per job; a job changes
-  // only if every part of the request holds for it. The owner may lower the time limit, root and
-  // operators may also raise it. Only pending jobs change: a running job's limit is enforced by
-  // drover-stepd from its launch, so it is refused. A new partition must exist, admit the owner
-  // and allow the (new) time limit.
+  // scontrol update JobId=... TimeLimit=... Partition=...: one result per job id and per array
+  // text ("12_7", "12_[1-3]"); a job changes only if every part of the request holds for it. The
+  // owner may lower the time limit (absolute or TimeLimit-=), root and operators may also raise
+  // it. A running job's nodes are told its new limit (TakeLimitUpdates); its partition stays. A
+  // new partition must exist, admit the owner and allow the (new) time limit. A not-started
+  // element is split off its array's pending record only if the update holds for it.
   std::vector<v1::CancelResult> UpdateJob(const v1::UpdateJobRequest& request, const Identity& who);
   // The batch with these jobs and nodes did not reach the store: write them with the next one.
   void CommitFailed(const std::vector<uint64_t>& job_ids, const std::vector<std::string>& nodes,
@@ -301,6 +302,8 @@ class Controller {
   const JobRecord* FindElement(uint64_t array_id, uint32_t task) const;
   void ControlOne(v1::ControlAction action, JobRecord& job, const Identity& who, v1::CancelResult& r,
                   std::vector<SignalAction>* actions);
+  // UpdateJob's rules for one job record; `r` says why it did not change.
+  void UpdateOne(const v1::UpdateJobRequest& request, JobRecord& job, const Identity& who, v1::CancelResult& r);
   // What an action (cancel, hold, ...) does to the jobs a text names: "12" (`whole`), a started
   // element of "12_7" or "12_[1-3]" (`element`: false when it does not count, e.g. finished),
   // a not-started one (`pending`, given the array's pending record and the index).

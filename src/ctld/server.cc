@@ -344,8 +344,13 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       for (auto& res : results) *out->add_results() = res;
       for (const auto& res : results) {
         if (res.code() != v1::ERROR_CODE_UNSPECIFIED) continue;
-        spdlog::info("job {} updated by {}:{}{}", res.job_id(), who->user,
-                     r.set_time_limit() ? " TimeLimit=" + FormatTimeLimit(r.time_limit_minutes()) : "",
+        std::string limit;
+        if (r.set_time_limit()) limit = " TimeLimit=" + FormatTimeLimit(r.time_limit_minutes());
+        if (r.add_time_limit()) {
+          const int64_t d = r.time_limit_delta_minutes();
+          limit = std::string(" TimeLimit") + (d < 0 ? "-=" : "+=") + std::to_string(d < 0 ? -d : d) + "min";
+        }
+        spdlog::info("job {} updated by {}:{}{}", res.job_id(), who->user, limit,
                      r.partition().empty() ? "" : " Partition=" + r.partition());
       }
       // Answered once the change is on disk, like hold and release; running jobs' nodes learn

@@ -87,6 +87,20 @@ wait_until 10 released || fail "after release ${id4}_2: $(squeue -h -j "$id4" -o
 scancel "$id4"
 pass "scontrol hold/release ${id4}_2 of a not-started element"
 
+# scontrol update of a not-started element splits it off too, only when the update holds.
+id5=$(sbatch --parsable --array=1-3 --begin=now+1hour -t 30 --wrap true)
+if scontrol update JobId="${id5}_2" Partition=nosuch 2>err.txt; then fail "update to a missing partition succeeded"; fi
+grep -q "invalid partition" err.txt || fail "update ${id5}_2 Partition=nosuch said: $(cat err.txt)"
+[ "$(active "$id5")" = "${id5}_[1-3]" ] || fail "a refused update split the array: $(active "$id5")"
+scontrol update JobId="${id5}_2" TimeLimit=10 || fail "scontrol update JobId=${id5}_2 TimeLimit=10"
+limits=$(squeue -h -j "$id5" -o '%i %l' | LC_ALL=C sort | paste -sd,)
+[ "$limits" = "${id5}_2 10:00,${id5}_[1,3] 30:00" ] || fail "after update ${id5}_2: $limits"
+scontrol update JobId="${id5}_[2-3]" TimeLimit-=5 || fail "scontrol update JobId=${id5}_[2-3] TimeLimit-=5"
+limits=$(squeue -h -j "$id5" -o '%i %l' | LC_ALL=C sort | paste -sd,)
+[ "$limits" = "${id5}_2 5:00,${id5}_3 25:00,${id5}_[1] 30:00" ] || fail "after update ${id5}_[2-3] TimeLimit-=5: $limits"
+scancel "$id5"
+pass "scontrol update JobId=${id5}_2 / ${id5}_[2-3] of not-started elements"
+
 if sbatch --array=5-1 --wrap true 2>err.txt; then fail "--array=5-1 accepted"; fi
 grep -q -- "--array" err.txt || fail "error message: $(cat err.txt)"
 pass "an invalid --array is refused"

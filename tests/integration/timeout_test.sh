@@ -29,13 +29,16 @@ lowered=$(sbatch --parsable --time=10 --signal=B:USR1@30 -o lowered.out lowered.
 raised=$(sbatch --parsable --time=1 -o raised.out lowered.sh)
 wait_until 30 grep -q started lowered.out
 wait_until 30 grep -q started raised.out
-scontrol update JobId="$lowered" TimeLimit=1 || fail "could not lower the running job's limit"
-scontrol update JobId="$raised" TimeLimit=5 || fail "root could not raise the running job's limit"
+# Slurm's relative forms: TimeLimit=-N (older releases' spelling) and TimeLimit+=N (its manual's).
+scontrol update JobId="$lowered" TimeLimit=-9 || fail "could not lower the running job's limit by 9 minutes"
+scontrol update JobId="$raised" TimeLimit+=4 || fail "root could not raise the running job's limit by 4 minutes"
 [ "$(squeue -h -j "$lowered" -o %l)" = "1:00" ] || fail "lowered job's %l: $(squeue -h -j "$lowered" -o %l)"
 [ "$(squeue -h -j "$raised" -o %l)" = "5:00" ] || fail "raised job's %l: $(squeue -h -j "$raised" -o %l)"
 if out=$(scontrol update JobId="$raised" Partition=batch 2>&1); then fail "a running job changed partition: $out"; fi
 grep -q "only a pending job can change partition" <<<"$out" || fail "running job's Partition= said: $out"
-pass "scontrol update TimeLimit= on running jobs (lowered to 1:00, raised to 5:00); Partition= refused"
+if out=$(scontrol update JobId="$lowered" TimeLimit-=1 2>&1); then fail "a limit went to zero: $out"; fi
+grep -q "cannot take" <<<"$out" || fail "TimeLimit-=1 of a one-minute limit said: $out"
+pass "scontrol update TimeLimit=-9 / TimeLimit+=4 on running jobs (10:00 to 1:00, 1:00 to 5:00); Partition= refused"
 wait_until 30 grep -q started job.out
 wait_until 30 pgrep -f "^$tag-daemon"
 [ "$(squeue -h -j "$id" -o %l)" = "1:00" ] || fail "squeue %l says $(squeue -h -j "$id" -o %l)"

@@ -76,6 +76,10 @@ if out=$(as "$ua" scontrol update JobId="$pending" TimeLimit=1:00:00 2>&1); then
 grep -q "operators" <<<"$out" || fail "A's raise said: $out"
 if out=$(as "$ub" scontrol update JobId="$pending" TimeLimit=5 2>&1); then fail "B changed A's job: $out"; fi
 grep -qi "permission denied" <<<"$out" || fail "B's update said: $out"
+as "$ua" scontrol update JobId="$pending" TimeLimit-=5 || fail "A could not take 5 minutes off its job's limit"
+[ "$(squeue -h -j "$pending" -o %l)" = 15:00 ] || fail "squeue %l after TimeLimit-=5: $(squeue -h -j "$pending" -o %l)"
+if out=$(as "$ua" scontrol update JobId="$pending" TimeLimit=+5 2>&1); then fail "A added to its own limit: $out"; fi
+grep -q "operators" <<<"$out" || fail "A's TimeLimit=+5 said: $out"
 as "$uo" drover control update JobId="$pending" TimeLimit=UNLIMITED Partition=batch || fail "the operator could not raise the limit"
 scontrol show job "$pending" | grep -q "TimeLimit=UNLIMITED" || fail "show job: $(scontrol show job "$pending" | grep TimeLimit)"
 if out=$(scontrol update JobId="$pending" Partition=nosuch 2>&1); then fail "moved to a missing partition: $out"; fi

@@ -1138,6 +1138,75 @@ TEST_F(ControllerTest, HoldAndReleaseOfANotStartedElement) {
   EXPECT_TRUE(actions.empty());
 }
 
+// scontrol update JobId=12_2 of an element that has not started: split off with the new limit
+// only when the update holds (as hold); 12_[0-1] changes both; a refusal splits nothing.
+TEST_F(ControllerTest, UpdateOfANotStartedElement) {
+  config_.operators = {"carol"};
+  const uint64_t array = SubmitOk(ArraySpecOf("0-3"));  // 60 minutes
+  const std::string two = std::to_string(array) + "_2";
+  v1::UpdateJobRequest r;
+  r.add_job_id_texts(two);
+  r.set_set_time_limit(true);
+  r.set_time_limit_minutes(90);
+  auto res = ctl().UpdateJob(r, Alice());
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_PERMISSION_DENIED) << "the owner may not raise";
+  EXPECT_EQ(res[0].job_id_text(), two);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 4u) << "a refusal splits nothing";
+  EXPECT_EQ(ctl().FindElement(array, 2), nullptr);
+  res = ctl().UpdateJob(r, Bob());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 4u);
+
+  r.set_time_limit_minutes(20);
+  res = ctl().UpdateJob(r, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 3u);
+  const JobRecord* element = ctl().FindElement(array, 2);
+  ASSERT_NE(element, nullptr);
+  EXPECT_EQ(element->time_limit_minutes, 20u);
+  EXPECT_EQ(element->state, JobState::kPending);
+  EXPECT_EQ(ctl().FindJob(array)->time_limit_minutes, 60u) << "the rest keeps its limit";
+
+  // The split element is now a job of its own: the same text reaches it; a range does both kinds.
+  v1::UpdateJobRequest rel;
+  rel.add_job_id_texts(std::to_string(array) + "_[1-2]");
+  rel.set_add_time_limit(true);
+  rel.set_time_limit_delta_minutes(-5);
+  res = ctl().UpdateJob(rel, Alice());
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(ctl().FindElement(array, 2)->time_limit_minutes, 15u);
+  ASSERT_NE(ctl().FindElement(array, 1), nullptr);
+  EXPECT_EQ(ctl().FindElement(array, 1)->time_limit_minutes, 55u);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 2u);
+
+  // Partition= of a not-started element: the same split, only when allowed.
+  v1::UpdateJobRequest part;
+  part.add_job_id_texts(std::to_string(array) + "_3");
+  part.set_partition("nosuch");
+  res = ctl().UpdateJob(part, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(ctl().FindJob(array)->array_remaining->Count(), 2u);
+
+  // The elements run with their own limits.
+  ASSERT_TRUE(Register("node1").ok());
+  const auto launches = Schedule();
+  ASSERT_EQ(launches.size(), 4u);
+  for (const auto& l : launches) {
+    const uint32_t task = l.request.array_task_id();
+    const uint32_t want = task == 2 ? 15 : task == 1 ? 55 : 60;
+    EXPECT_EQ(l.request.time_limit_minutes(), want) << "element " << task;
+  }
+
+  v1::UpdateJobRequest missing;
+  missing.add_job_id_texts(std::to_string(array) + "_9");
+  missing.set_set_time_limit(true);
+  missing.set_time_limit_minutes(5);
+  res = ctl().UpdateJob(missing, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_NOT_FOUND);
+}
+
 // A requeued element of a %1 array waits for its turn like the indices that never ran: once
 // its run ends, it takes the array's one slot and no second element starts beside it.
 TEST_F(ControllerTest, RequeuedElementStaysUnderTheThrottle) {
@@ -1704,6 +1773,89 @@ TEST_F(UpdateJobTest, OnlyOperatorsRaise) {
   EXPECT_EQ(over.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
   EXPECT_NE(over.message().find("1:00:00"), std::string::npos) << over.message();
   EXPECT_EQ(Update(id, 5, "", Bob()).code(), v1::ERROR_CODE_PERMISSION_DENIED);
+}
+
+// TimeLimit+=N / -=N: each job's own limit moves; lowering is the owner's, raising the
+// operators' (Slurm's rule); an UNLIMITED job or a decrement to nothing is an error.
+TEST_F(UpdateJobTest, RelativeTimeLimit) {
+  auto spec = Spec();
+  spec.set_time_limit_minutes(40);
+  const uint64_t a = SubmitOk(spec);
+  spec.set_time_limit_minutes(20);
+  const uint64_t b = SubmitOk(spec);
+  v1::UpdateJobRequest r;
+  r.add_job_ids(a);
+  r.add_job_ids(b);
+  r.set_add_time_limit(true);
+  r.set_time_limit_delta_minutes(-10);
+  auto res = ctl().UpdateJob(r, Alice());
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(res[1].code(), v1::ERROR_CODE_UNSPECIFIED) << res[1].message();
+  EXPECT_EQ(ctl().FindJob(a)->time_limit_minutes, 30u);
+  EXPECT_EQ(ctl().FindJob(b)->time_limit_minutes, 10u);
+
+  r.set_time_limit_delta_minutes(15);
+  res = ctl().UpdateJob(r, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_NE(res[0].message().find("operators"), std::string::npos) << res[0].message();
+  EXPECT_EQ(ctl().FindJob(a)->time_limit_minutes, 30u);
+  res = ctl().UpdateJob(r, Carol());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  EXPECT_EQ(ctl().FindJob(a)->time_limit_minutes, 45u);
+  EXPECT_EQ(ctl().FindJob(b)->time_limit_minutes, 25u);
+
+  // Past the partition's MaxTime (60): refused even for root.
+  r.set_time_limit_delta_minutes(20);
+  res = ctl().UpdateJob(r, Root());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(res[1].code(), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(ctl().FindJob(a)->time_limit_minutes, 45u);
+  EXPECT_EQ(ctl().FindJob(b)->time_limit_minutes, 45u);
+
+  r.set_time_limit_delta_minutes(-45);
+  res = ctl().UpdateJob(r, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(res[0].message().find("cannot take"), std::string::npos) << res[0].message();
+  EXPECT_EQ(ctl().FindJob(a)->time_limit_minutes, 45u);
+
+  v1::UpdateJobRequest both = r;
+  both.set_set_time_limit(true);
+  both.set_time_limit_minutes(5);
+  res = ctl().UpdateJob(both, Alice());
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
+TEST_F(UpdateJobTest, RelativeTimeLimitOfAnUnlimitedJobIsAnError) {
+  config_.partitions.front().max_time_minutes = 0;
+  auto spec = Spec();
+  spec.set_time_limit_minutes(kUnlimitedMinutes);
+  const uint64_t id = SubmitOk(spec);
+  ASSERT_EQ(ctl().FindJob(id)->time_limit_minutes, kUnlimitedMinutes);
+  v1::UpdateJobRequest r;
+  r.add_job_ids(id);
+  r.set_add_time_limit(true);
+  r.set_time_limit_delta_minutes(-10);
+  auto res = ctl().UpdateJob(r, Root());
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(res[0].message().find("UNLIMITED"), std::string::npos) << res[0].message();
+}
+
+// A running job's relative change reaches its nodes like an absolute one.
+TEST_F(UpdateJobTest, RelativeTimeLimitOfARunningJobTellsItsNodes) {
+  const uint64_t id = StartJobOnNode1();  // 60 minutes
+  (void)ctl().TakeLimitUpdates();
+  v1::UpdateJobRequest r;
+  r.add_job_ids(id);
+  r.set_add_time_limit(true);
+  r.set_time_limit_delta_minutes(-15);
+  auto res = ctl().UpdateJob(r, Alice());
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].code(), v1::ERROR_CODE_UNSPECIFIED) << res[0].message();
+  const auto limits = ctl().TakeLimitUpdates();
+  ASSERT_EQ(limits.size(), 1u);
+  EXPECT_EQ(limits[0].time_limit_minutes, 45u);
 }
 
 // Partition: must exist, admit the owner and allow the job's limit; all or nothing.

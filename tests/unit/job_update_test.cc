@@ -29,6 +29,49 @@ TEST(JobUpdateTest, ScontrolWords) {
   EXPECT_FALSE(partition_only->request.set_time_limit());
 }
 
+TEST(JobUpdateTest, RelativeTimeLimitBothSpellings) {
+  struct Case {
+    std::vector<std::string> words;
+    int64_t delta;
+  };
+  const Case cases[] = {
+      {{"JobId=12", "TimeLimit=+30"}, 30},
+      {{"JobId=12", "TimeLimit+=30"}, 30},
+      {{"JobId=12", "timelimit=-30"}, -30},
+      {{"JobId=12", "TIMELIMIT-=30"}, -30},
+      {{"JobId=12", "TimeLimit=+1:00:00"}, 60},
+      {{"JobId=12", "TimeLimit=+1-00:00:00"}, 24 * 60},
+      {{"JobId=12", "TimeLimit-=2-12"}, -(2 * 24 + 12) * 60},
+      {{"JobId=12", "TimeLimit=-1"}, -1},  // Slurm: a decrement, not its -1 = INFINITE
+      {{"JobId=12", "TimeLimit=+0:30"}, 1},  // seconds round up to the minute
+  };
+  for (const Case& c : cases) {
+    auto r = ParseJobUpdate(c.words);
+    ASSERT_TRUE(r.ok()) << c.words[1] << ": " << r.status().message();
+    EXPECT_FALSE(r->request.set_time_limit()) << c.words[1];
+    EXPECT_TRUE(r->request.add_time_limit()) << c.words[1];
+    EXPECT_EQ(r->request.time_limit_delta_minutes(), c.delta) << c.words[1];
+  }
+  auto absolute = ParseTimeLimitChange("TimeLimit", "90");
+  ASSERT_TRUE(absolute.ok());
+  EXPECT_FALSE(absolute->relative);
+  EXPECT_EQ(absolute->minutes, 90u);
+
+  auto twice = ParseTimeLimitChange("TimeLimit+", "+30");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("sign once"), std::string::npos) << twice.status().message();
+  auto unlimited = ParseTimeLimitChange("TimeLimit", "+UNLIMITED");
+  ASSERT_FALSE(unlimited.ok());
+  EXPECT_NE(unlimited.status().message().find("UNLIMITED"), std::string::npos) << unlimited.status().message();
+  auto bad = ParseJobUpdate({"JobId=5", "TimeLimit+=soon"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("TimeLimit"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(ParseTimeLimitChange("TimeLimit", "+").ok());
+  auto both = ParseJobUpdate({"JobId=5", "TimeLimit=30", "TimeLimit+=5"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("twice"), std::string::npos) << both.status().message();
+}
+
 TEST(JobUpdateTest, ErrorsSayWhatIsAccepted) {
   auto bad_time = ParseJobUpdate({"JobId=5", "TimeLimit=soon"});
   ASSERT_FALSE(bad_time.ok());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 namespace drover {
@@ -146,6 +147,23 @@ TEST(UnitsTest, FormatParseRoundTrip) {
   for (uint32_t minutes : {0u, 1u, 59u, 60u, 61u, 1439u, 1440u, 1441u, 100000u}) {
     EXPECT_EQ(Minutes(FormatTimeLimit(minutes)), minutes);
   }
+}
+
+TEST(UnitsTest, MoveTimeLimit) {
+  EXPECT_EQ(*MoveTimeLimit(60, 30), 90u);
+  EXPECT_EQ(*MoveTimeLimit(60, -30), 30u);
+  EXPECT_EQ(*MoveTimeLimit(60, 0), 60u);
+  auto to_zero = MoveTimeLimit(60, -60);
+  ASSERT_FALSE(to_zero.ok());
+  EXPECT_NE(to_zero.status().message().find("cannot take 1:00:00 from a time limit of 1:00:00"), std::string::npos)
+      << to_zero.status().message();
+  EXPECT_FALSE(MoveTimeLimit(60, -61).ok());
+  EXPECT_FALSE(MoveTimeLimit(60, std::numeric_limits<int64_t>::min()).ok());
+  EXPECT_FALSE(MoveTimeLimit(60, std::numeric_limits<int64_t>::max()).ok());
+  EXPECT_FALSE(MoveTimeLimit(kUnlimitedMinutes - 10, 10).ok());
+  auto unlimited = MoveTimeLimit(kUnlimitedMinutes, 30);
+  ASSERT_FALSE(unlimited.ok());
+  EXPECT_NE(unlimited.status().message().find("UNLIMITED"), std::string::npos);
 }
 
 TEST(UnitsTest, FormatMemoryHuman) {
