@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/node_count.h"
+#include "cli/signal_spec.h"
 #include "cli/spec_text.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
@@ -16,7 +17,7 @@ namespace {
 // Options Slurm users and tools pass that change nothing here: accepted silently (SR-2).
 const char* kSilentWithValue[] = {"--mpi", "--distribution", "--gres", "--gpus", "--gpus-per-node",
                                   "--gpus-per-task", "--cpus-per-gpu", "--mem-per-gpu", "--qos",
-                                  "--signal", "--open-mode", "--wckey", "--mail-type", "--mail-user",
+                                  "--open-mode", "--wckey", "--mail-type", "--mail-user",
                                   "--export", "--propagate", "--threads", "--reservation",
                                   "--licenses", "--het-group", "--mem-bind", "--hint", "--slurmd-debug",
                                   "--task-prolog", "--task-epilog", "--prolog", "--epilog", "--network",
@@ -42,7 +43,7 @@ Result<RunOptions> ParseRunOptions(const std::string& prog, const std::vector<st
                               : ": run a parallel command on the cluster.\n\nusage: " + prog +
                                     " [options] command [args...]"),
                prog};
-  std::string ntasks, cpus, tpn, jobid, kill_text, ignored;
+  std::string ntasks, cpus, tpn, jobid, kill_text, signal_text, ignored;
   int verbose = 0;
   app.add_option("-n,--ntasks", ntasks, "number of tasks (default: one per node; $SLURM_NTASKS)");
   app.add_option("-N,--nodes", o.nodes, "number of nodes: N or MIN-MAX ($SLURM_NNODES)");
@@ -75,6 +76,11 @@ Result<RunOptions> ParseRunOptions(const std::string& prog, const std::vector<st
     app.add_option("-K,--kill-on-bad-exit", kill_text, "end the step when a task exits non-zero (optional 0|1)")
         ->expected(0, 1);
     app.add_flag("--pty", o.pty, "give task 0 a pseudo-terminal (interactive shells)");
+    app.add_option("--signal", signal_text,
+                   "[R:]SIG[@SECONDS]: send SIG to the step's tasks SECONDS (default 60) before the time limit");
+  } else {
+    app.add_option("--signal", ignored, "accepted for Slurm compatibility; no effect")
+        ->group("Accepted for compatibility");
   }
   for (const char* name : kSilentWithValue) {
     std::string flag = name;
@@ -117,6 +123,16 @@ Result<RunOptions> ParseRunOptions(const std::string& prog, const std::vector<st
   if (o.command.empty() && !salloc) return Status::InvalidArgument("no command to run");
   o.verbose = verbose;
   if (!salloc && app.count("--kill-on-bad-exit")) o.kill_on_bad_exit = kill_text.empty() || kill_text != "0";
+  if (!salloc && app.count("--signal")) {
+    auto warn = ParseWarnSignal(signal_text);
+    if (!warn.ok()) return warn.status();
+    // B: names the batch shell, which a step does not have (sbatch --signal=B: does).
+    if (warn->batch_only) {
+      return Status::InvalidArgument("invalid --signal '" + signal_text + "': B: is for batch jobs (sbatch --signal)");
+    }
+    o.warn_signal = warn->signal;
+    o.warn_time_s = warn->time_s;
+  }
 
   auto number = [&](const std::string& text, const char* what, uint32_t* out) -> Status {
     if (text.empty()) return Status::Ok();
@@ -204,6 +220,8 @@ Result<v1::StepSpec> BuildStepSpec(const RunOptions& o, const std::string& cwd,
   spec.set_stdin_mode(o.input == "all" ? "" : o.input);
   spec.set_pty(o.pty);
   spec.set_cpu_bind(o.cpu_bind);
+  spec.set_signal_number(o.warn_signal);
+  spec.set_signal_time_s(o.warn_signal ? o.warn_time_s : 0);
   return spec;
 }
 

@@ -23,6 +23,8 @@ struct RunOptions {
   std::string input, output, error;  // -i / -o / -e
   std::string cpu_bind;
   bool exclusive = false, kill_on_bad_exit = false, label = false, unbuffered = false, pty = false;
+  int warn_signal = 0;               // --signal: 0 = none
+  uint32_t warn_time_s = 0;          // seconds before the time limit
   int verbose = 0;
   bool quiet = false;
   std::optional<std::string> config;

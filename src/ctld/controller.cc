@@ -2028,6 +2028,11 @@ void Controller::UpdateOne(const v1::UpdateJobRequest& request, JobRecord& job, 
     if (!unlimited && job.spec.signal_number() != 0 && Now() < end - int64_t{job.spec.signal_time_s()}) {
       job.warn_signal_sent = false;  // due again before the new end
     }
+    for (auto& step : job.steps) {
+      if (!unlimited && step.signal_number() != 0 && Now() < end - int64_t{step.signal_time_s()}) {
+        step.set_warn_signal_sent(false);
+      }
+    }
     for (const auto& a : job.allocation) {
       limit_updates_.push_back({a.node, id, unlimited ? 0 : limit, end});
     }
@@ -2111,12 +2116,25 @@ void Controller::SendWarnSignals() {
   for (uint64_t id : running_) {
     JobRecord& job = jobs_.at(id);
     // A job reloaded at start waits for its node to report it: before that no signal can land.
-    if (job.state != JobState::kRunning || !job.confirmed || job.warn_signal_sent ||
-        job.spec.signal_number() == 0 || job.time_limit_minutes == kUnlimitedMinutes ||
+    if (job.state != JobState::kRunning || !job.confirmed || job.time_limit_minutes == kUnlimitedMinutes ||
         job.allocation.empty()) {
       continue;
     }
     const int64_t end = job.start_time + int64_t{job.time_limit_minutes} * 60;
+    // srun --signal: each step's own signal, to that step's tasks alone. A step ends with its
+    // job's limit (drover has no step time limits), so the job's end is the step's.
+    for (auto& step : job.steps) {
+      if (!StepRunning(step) || step.signal_number() == 0 || step.warn_signal_sent() ||
+          now < end - int64_t{step.signal_time_s()}) {
+        continue;
+      }
+      step.set_warn_signal_sent(true);
+      MarkDirty(id);
+      for (const auto& node : step.nodes_running()) {
+        signals_.push_back({node, id, step.signal_number(), false, true, step.step_id()});
+      }
+    }
+    if (job.warn_signal_sent || job.spec.signal_number() == 0) continue;
     if (now < end - int64_t{job.spec.signal_time_s()}) continue;
     job.warn_signal_sent = true;
     MarkDirty(id);
@@ -2216,6 +2234,8 @@ Result<StepLaunch> Controller::CreateStep(const v1::CreateStepRequest& request, 
   info.set_ntasks(ntasks);
   info.set_cpus(ntasks * cpt);
   for (const auto& n : names) info.add_nodes_running(n);
+  info.set_signal_number(spec.signal_number());
+  info.set_signal_time_s(spec.signal_time_s());
   job.steps.push_back(info);
   MarkDirty(id);
 

@@ -140,6 +140,7 @@ struct SignalAction {
   int32_t signal = 0;  // 0 = cancel
   bool batch_only = false;  // the batch shell's process alone (sbatch --signal=B:)
   bool steps_only = false;  // the steps' tasks, not the batch script (sbatch --signal=)
+  std::optional<uint32_t> step_id = std::nullopt;  // with steps_only: this step's tasks alone (srun --signal)
 };
 
 // A running job's new time limit for one of its nodes (scontrol update JobId= TimeLimit=).

@@ -674,9 +674,17 @@ void CtldServer::Signal(const SignalAction& action) {
   body.mutable_signal_job()->set_signal(action.signal);
   body.mutable_signal_job()->set_batch_only(action.batch_only);
   body.mutable_signal_job()->set_steps_only(action.steps_only);
+  if (action.step_id) {
+    body.mutable_signal_job()->set_one_step(true);
+    body.mutable_signal_job()->set_step_id(*action.step_id);
+  }
   if (action.batch_only || action.steps_only) {
     spdlog::info("job {}: signal {} to its {} on {} (--signal, before its time limit)", action.job_id,
-                 action.signal, action.batch_only ? "batch shell" : "steps", action.node);
+                 action.signal,
+                 action.batch_only ? "batch shell"
+                 : action.step_id  ? "step " + std::to_string(*action.step_id)
+                                   : std::string("steps"),
+                 action.node);
   }
   const uint64_t job_id = action.job_id;
   const std::string node = action.node;

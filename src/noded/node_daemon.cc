@@ -352,7 +352,9 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       break;
     case v1::Body::kSignalJob:
       s = SignalJob(body->signal_job().job_id(), body->signal_job().signal(), body->signal_job().batch_only(),
-                    body->signal_job().steps_only());
+                    body->signal_job().steps_only(),
+                    body->signal_job().one_step() ? std::optional<uint32_t>(body->signal_job().step_id())
+                                                  : std::nullopt);
       break;
     case v1::Body::kUpdateJobLimit:
       s = UpdateJobLimit(body->update_job_limit());
@@ -553,10 +555,13 @@ Result<pid_t> NodeDaemon::ForkBatchSupervisor(const std::string& dir, const Step
   return pid;
 }
 
-Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal, bool batch_only, bool steps_only) {
+Status NodeDaemon::SignalJob(uint64_t job_id, int32_t signal, bool batch_only, bool steps_only,
+                             std::optional<uint32_t> step_id) {
   if (steps_only && signal != 0) {
-    if (SignalSteps(job_id, signal)) return Status::Ok();
-    return Status::NotFound("job " + std::to_string(job_id) + " has no step running on " + options_.node_name);
+    if (SignalSteps(job_id, signal, step_id)) return Status::Ok();
+    return Status::NotFound("job " + std::to_string(job_id) + " has no step " +
+                            (step_id ? std::to_string(*step_id) + " " : std::string()) + "running on " +
+                            options_.node_name);
   }
   const bool had_steps = !batch_only && SignalSteps(job_id, signal);
   auto it = jobs_.find(job_id);

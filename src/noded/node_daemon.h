@@ -90,7 +90,9 @@ class NodeDaemon {
                                     const v1::LaunchJobRequest& launch);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   // batch_only: the batch shell's process alone; steps_only: the steps' tasks alone.
-  Status SignalJob(uint64_t job_id, int32_t signal, bool batch_only = false, bool steps_only = false);
+  // step_id (with steps_only): that step's tasks alone (srun --signal).
+  Status SignalJob(uint64_t job_id, int32_t signal, bool batch_only = false, bool steps_only = false,
+                   std::optional<uint32_t> step_id = std::nullopt);
   // A running job's new time limit: its stepds here re-read it from their directory.
   Status UpdateJobLimit(const v1::UpdateJobLimitRequest& request);
   void RecoverJobs();
@@ -115,7 +117,7 @@ class NodeDaemon {
   using StepKey = std::pair<uint64_t, uint32_t>;
   Result<uint16_t> LaunchStep(const v1::LaunchStepRequest& launch);
   // Signals (0 = ends) every step of `job_id` here; false if there is none.
-  bool SignalSteps(uint64_t job_id, int32_t signal);
+  bool SignalSteps(uint64_t job_id, int32_t signal, std::optional<uint32_t> step_id = std::nullopt);
   void RecoverSteps();
   bool ReapStep(pid_t pid, int status);
   void PollSteps();

@@ -89,10 +89,10 @@ Result<uint16_t> NodeDaemon::LaunchStep(const v1::LaunchStepRequest& launch) {
   return port;
 }
 
-bool NodeDaemon::SignalSteps(uint64_t job_id, int32_t signal) {
+bool NodeDaemon::SignalSteps(uint64_t job_id, int32_t signal, std::optional<uint32_t> step_id) {
   bool any = false;
   for (const auto& [key, step] : steps_) {
-    if (key.first != job_id) continue;
+    if (key.first != job_id || (step_id && key.second != *step_id)) continue;
     any = true;
     if (signal == 0) {
       kill(step.stepd, SIGTERM);

@@ -96,3 +96,25 @@ out=$(echo ignored | srun -n2 --input=none sh -c 'cat; echo done' | sort | tr '\
 out=$(srun -n3 -o 1 printenv SLURM_PROCID)
 [ "$out" = 1 ] || fail "-o 1 printed '$out'"
 pass "--input=none and --output=<task>"
+
+# srun --signal=USR1@50 with a one-minute limit: the step's tasks get USR1 about ten seconds
+# in (not waiting for the limit), outside a job (srun's own allocation, -t 1) ...
+out=$(srun -n2 -t 1 --signal=USR1@50 bash -c 'trap "echo got USR1; exit 0" USR1; while true; do sleep 0.2; done' |
+  sort | tr '\n' ' ')
+[ "$out" = "got USR1 got USR1 " ] || fail "srun -n2 -t 1 --signal=USR1@50: '$out'"
+pass "srun --signal=USR1@50 reaches every task of its own allocation's step before the limit"
+# ... and inside one, to that step alone (not the batch shell, not the step beside it).
+cat > "$work/signal.sh" <<'SCRIPT'
+#!/bin/bash
+trap 'echo batch got USR1' USR1
+srun -n1 --signal=USR1@50 bash -c 'trap "echo step-a got USR1; exit 0" USR1; while true; do sleep 0.2; done' &
+srun -n1 bash -c 'trap "echo step-b got USR1; exit 0" USR1; sleep 20; echo step-b done'
+wait
+SCRIPT
+sid=$(cd "$work" && sbatch --parsable -n2 -t 1 -o signal.out signal.sh)
+wait_until 60 job_done "$sid"
+[ "$(job_state "$sid")" = COMPLETED ] || fail "the --signal job ended $(job_state "$sid"): $(cat "$work/signal.out")"
+grep -q "step-a got USR1" "$work/signal.out" || fail "the step with --signal missed it: $(cat "$work/signal.out")"
+grep -q "step-b done" "$work/signal.out" || fail "the other step did not finish: $(cat "$work/signal.out")"
+if grep -q "step-b got\|batch got" "$work/signal.out"; then fail "the signal went further: $(cat "$work/signal.out")"; fi
+pass "srun --signal inside a job signals that step alone"

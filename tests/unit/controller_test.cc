@@ -1928,6 +1928,75 @@ TEST_F(ControllerTest, WarnSignalGoesOutOnceBeforeTheTimeLimit) {
   EXPECT_TRUE(saved->warn_signal_sent());
 }
 
+// srun --signal=USR1@120 on a step of a ten-minute job: that step's tasks (not the job's other
+// steps, not the batch shell) get the signal once, two minutes before the end, on every node of
+// the step; saved with the step. A lowered limit makes it due again before the new end.
+TEST_F(ControllerTest, StepWarnSignalGoesToThatStepOnly) {
+  v1::JobSpec spec = Spec();
+  spec.set_time_limit_minutes(10);
+  const uint64_t id = StartJobOnNode1(spec);
+  ASSERT_TRUE(ctl().CreateStep(StepRequest(id, 1), Alice(), "k").ok());  // step 0: no signal
+  auto with_signal = StepRequest(id, 1);
+  with_signal.mutable_spec()->set_signal_number(10);
+  with_signal.mutable_spec()->set_signal_time_s(120);
+  auto step = ctl().CreateStep(with_signal, Alice(), "k");
+  ASSERT_TRUE(step.ok()) << step.status().message();
+  const uint32_t step_id = step->response.step_id();
+  EXPECT_EQ(step_id, 1u);
+  (void)ctl().TakeSignals();
+
+  clock_.Advance(seconds(7 * 60));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty());
+  clock_.Advance(seconds(61));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  auto sent = ctl().TakeSignals();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].node, "node1");
+  EXPECT_EQ(sent[0].job_id, id);
+  EXPECT_EQ(sent[0].signal, 10);
+  EXPECT_FALSE(sent[0].batch_only);
+  EXPECT_TRUE(sent[0].steps_only);
+  ASSERT_TRUE(sent[0].step_id.has_value());
+  EXPECT_EQ(*sent[0].step_id, step_id);
+  EXPECT_FALSE(ctl().FindJob(id)->warn_signal_sent) << "the job itself asked for nothing";
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty()) << "once";
+  const StoreBatch batch = ctl().TakeBatch();
+  const auto saved = std::find_if(batch.jobs.begin(), batch.jobs.end(),
+                                  [&](const v1::StoredJob& j) { return j.job_id() == id; });
+  ASSERT_NE(saved, batch.jobs.end());
+  ASSERT_EQ(saved->steps_size(), 2);
+  EXPECT_TRUE(saved->steps(1).warn_signal_sent());
+  EXPECT_FALSE(saved->steps(0).warn_signal_sent());
+
+  // Root raises the limit to 20 minutes: due again at 18.
+  v1::UpdateJobRequest r;
+  r.add_job_ids(id);
+  r.set_set_time_limit(true);
+  r.set_time_limit_minutes(20);
+  ASSERT_EQ(ctl().UpdateJob(r, Root())[0].code(), v1::ERROR_CODE_UNSPECIFIED);
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty());
+  clock_.Advance(seconds(10 * 60));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  sent = ctl().TakeSignals();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(*sent[0].step_id, step_id);
+
+  // A finished step gets nothing.
+  ASSERT_TRUE(ctl().StepFinished(StepEnd(id, step_id, "node1")).ok());
+  r.set_time_limit_minutes(30);
+  ASSERT_EQ(ctl().UpdateJob(r, Root())[0].code(), v1::ERROR_CODE_UNSPECIFIED);
+  clock_.Advance(seconds(10 * 60));
+  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
+  ctl().Tick();
+  EXPECT_TRUE(ctl().TakeSignals().empty());
+}
+
 TEST_F(ControllerTest, RunningJobLimitOwnerLowersOperatorRaisesNodesLearnIt) {
   v1::JobSpec spec = Spec();
   spec.set_time_limit_minutes(30);

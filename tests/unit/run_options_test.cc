@@ -52,6 +52,42 @@ TEST(RunOptionsTest, SilentlyAcceptedOptions) {
   EXPECT_EQ(o->verbose, 2);
 }
 
+// srun --signal=[R:]SIG[@TIME]: into the step's spec (default 60 s before the limit); B: has
+// no meaning for a step and is refused; salloc still accepts it without effect.
+TEST(RunOptionsTest, WarnSignalGoesIntoTheStep) {
+  auto o = Parse({"--signal=USR1@30", "sleep", "100"});
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->warn_signal, 10);
+  EXPECT_EQ(o->warn_time_s, 30u);
+  auto spec = BuildStepSpec(*o, "/tmp", {});
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->signal_number(), 10);
+  EXPECT_EQ(spec->signal_time_s(), 30u);
+
+  o = Parse({"--signal", "R:SIGTERM", "true"});
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->warn_signal, 15);
+  EXPECT_EQ(o->warn_time_s, 60u);
+
+  o = Parse({"true"});
+  ASSERT_TRUE(o.ok());
+  spec = BuildStepSpec(*o, "/tmp", {});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->signal_number(), 0);
+  EXPECT_EQ(spec->signal_time_s(), 0u);
+
+  auto batch = Parse({"--signal=B:USR1", "true"});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_NE(batch.status().message().find("sbatch"), std::string::npos) << batch.status().message();
+  auto bad = Parse({"--signal=NOPE@10", "true"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--signal"), std::string::npos) << bad.status().message();
+
+  auto salloc = ParseRunOptions("salloc", {"--signal=USR1@30"}, Env({}), true);
+  ASSERT_TRUE(salloc.ok()) << salloc.status().message();
+  EXPECT_EQ(salloc->warn_signal, 0);
+}
+
 TEST(RunOptionsTest, DefaultsFromTheEnvironment) {
   auto o = Parse({"hostname"}, {{"SLURM_JOB_ID", "42"}, {"SLURM_NTASKS", "4"}, {"SLURM_NNODES", "2"},
                                 {"SLURM_CPU_BIND", "none"}, {"SLURM_CPUS_PER_TASK", "3"}});
