@@ -595,6 +595,7 @@ void Controller::NodeFailed(JobRecord& job, const std::string& node) {
 
 void Controller::ReturnToPending(JobRecord& job, std::string reason, Run run) {
   Touch(job.id);
+  NoteJustChanged(job.id);
   ReleaseResources(job);
   job.state = JobState::kPending;
   job.reason = std::move(reason);
@@ -783,11 +784,15 @@ Controller::PreparedPass Controller::PreparePass(bool full) {
     for (uint64_t id : array_ids_) {
       if (pending_view_.count(id)) only.push_back(id);
     }
+    for (uint64_t id : just_changed_) {
+      if (pending_view_.count(id)) only.push_back(id);
+    }
     std::sort(only.begin(), only.end());
     only.erase(std::unique(only.begin(), only.end()), only.end());
   } else if (!pending_view_.empty()) {
     last_full_max_id_ = pending_view_.rbegin()->first;
   }
+  just_changed_.clear();  // this pass considers them (a full pass: every job)
   pass.snapshot = BuildSnapshot(false, std::move(spare_pending_), pass.full ? nullptr : &only);
   spare_pending_ = {};
   sched::Snapshot& snap = pass.snapshot;
@@ -1842,6 +1847,7 @@ void Controller::ControlOne(v1::ControlAction action, JobRecord& job, const Iden
       job.held_by_admin = false;
       job.reason = "None";
       MarkDirty(job.id);
+      NoteJustChanged(job.id);
       break;
     case v1::CONTROL_ACTION_REQUEUE:
     case v1::CONTROL_ACTION_REQUEUE_HOLD: {
@@ -2042,6 +2048,7 @@ void Controller::UpdateOne(const v1::UpdateJobRequest& request, JobRecord& job, 
     job.spec.set_partition(part->name);
   }
   MarkDirty(id);
+  if (!running) NoteJustChanged(id);  // a shorter limit or another partition may let it start
 }
 
 v1::LaunchJobRequest Controller::MakeLaunch(const JobRecord& job) const {

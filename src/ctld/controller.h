@@ -210,7 +210,8 @@ class Controller {
   };
   // `full` false: an event-driven pass over the top of the queue only, as Slurm's
   // default_queue_depth: the kEventPassDepth first jobs in the last full pass's priority order,
-  // the kEventPassDepth oldest of the jobs that came since, and every waiting array. Its plan
+  // the kEventPassDepth oldest of the jobs that came since, up to kEventPassDepth jobs released,
+  // requeued or updated since the last pass, and every waiting array. Its plan
   // changes nothing for the jobs it did not consider, and the priority breakdown stays the full
   // pass's. ctld runs a full pass at least every second or so (CtldServer), so every job gets
   // its reason and priority from one; a short queue always gets a full pass.
@@ -420,6 +421,13 @@ class Controller {
   std::set<uint64_t> view_dirty_;
   bool view_all_dirty_ = true;
   uint64_t last_full_max_id_ = 0;  // the highest pending id the last full pass saw
+  // Jobs that just became able to start (released, requeued, updated) wherever they sit in the
+  // queue: the next event pass considers them too, so that they need not wait for a full pass.
+  // At most kEventPassDepth; more wait for the full pass, as before.
+  std::set<uint64_t> just_changed_;
+  void NoteJustChanged(uint64_t id) {
+    if (just_changed_.size() < kEventPassDepth) just_changed_.insert(id);
+  }
   uint32_t ticks_since_rebuild_ = 0;
   static constexpr uint32_t kViewRebuildTicks = 300;
   std::unordered_map<std::string, Status> feasible_;  // CheckFeasible's verdicts

@@ -1675,15 +1675,23 @@ TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
   EXPECT_EQ(Reason(fresh_held), "JobHeldUser");
   EXPECT_EQ(ctl().priorities().size(), queue);  // the full pass's breakdown stands
 
-  // Jobs released past the top of the queue get their start from the next full pass.
+  // A job released past the top of the queue is considered by the next event pass too: it
+  // need not wait for a full pass. Only once: the pass after that is the top of the queue again.
   std::vector<SignalAction> actions;
   const uint64_t last_held = fresh - 1;
-  ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, {}, Alice(), &actions);
-  run(false);
-  EXPECT_EQ(State(last_held), JobState::kPending);
-  EXPECT_EQ(run(true), std::make_pair(queue + 1, size_t{1}));  // fresh_held too
+  ASSERT_EQ(ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, {}, Alice(), &actions)[0].code(),
+            v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
   EXPECT_EQ(State(last_held), JobState::kRunning);
-  EXPECT_EQ(ctl().priorities().size(), queue + 1);
+  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 1, size_t{0}));
+
+  // So is a requeued one, once its old run has ended.
+  ASSERT_EQ(ctl().Control(v1::CONTROL_ACTION_REQUEUE, {last_held}, {}, Root(), &actions)[0].code(),
+            v1::ERROR_CODE_UNSPECIFIED);
+  ASSERT_TRUE(Finish(last_held, "node1", v1::JOB_STATE_CANCELLED).ok());
+  ASSERT_EQ(State(last_held), JobState::kPending);
+  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
+  EXPECT_EQ(State(last_held), JobState::kRunning);
 }
 
 // Cores a plan gives out are checked against what is allocated when it is applied.
