@@ -244,10 +244,14 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
     case v1::Body::kSubmitJob: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());
-      auto id = controller_.Submit(body->submit_job().spec(), *who);
+      // Moved, not copied: with sbatch's environment the spec is a few dozen messages.
+      auto id = controller_.Submit(std::move(*body->mutable_submit_job()->mutable_spec()), *who);
       if (!id.ok()) return fail(id.status());
       const uint64_t job_id = *id;
       const std::string user = who->user;
+      // The answer needs the request's id only; its body and credential stay out of the copy.
+      request.clear_body();
+      request.clear_credential();
       // No accepted job is ever lost: the id goes out only after the job is on disk.
       CommitThen([this, request, respond, job_id, user](const Status& s) {
         controller_.SubmitCommitted(job_id, s);
