@@ -117,6 +117,23 @@ class ControllerTest : public testing::Test {
     return id;
   }
 
+  // Lets `d` pass while node1 keeps reporting job `id`, runs the controller's tick and returns
+  // the signals it decided on.
+  std::vector<SignalAction> TickAfter(std::chrono::seconds d, uint64_t id) {
+    clock_.Advance(d);
+    EXPECT_TRUE(Heartbeat("node1", {id}).ok());
+    ctl().Tick();
+    return ctl().TakeSignals();
+  }
+
+  // The saved record of job `id` in the next batch (the test fails if it is not in it).
+  static const v1::StoredJob* SavedJob(const StoreBatch& batch, uint64_t id) {
+    const auto it = std::find_if(batch.jobs.begin(), batch.jobs.end(),
+                                 [&](const v1::StoredJob& j) { return j.job_id() == id; });
+    EXPECT_NE(it, batch.jobs.end());
+    return it == batch.jobs.end() ? nullptr : &*it;
+  }
+
   // What a restarting controller would load: the unfinished jobs of everything committed so far.
   StoredState TakeSavedJobs() {
     StoreBatch batch = ctl().TakeBatch();
@@ -1911,14 +1928,8 @@ TEST_F(ControllerTest, WarnSignalGoesOutOnceBeforeTheTimeLimit) {
   spec.set_signal_batch_only(true);
   const uint64_t id = StartJobOnNode1(spec);
   (void)ctl().TakeSignals();
-  clock_.Advance(seconds(7 * 60));
-  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
-  ctl().Tick();
-  EXPECT_TRUE(ctl().TakeSignals().empty());
-  clock_.Advance(seconds(61));
-  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
-  ctl().Tick();
-  const auto sent = ctl().TakeSignals();
+  EXPECT_TRUE(TickAfter(seconds(7 * 60), id).empty());
+  const auto sent = TickAfter(seconds(61), id);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].node, "node1");
   EXPECT_EQ(sent[0].job_id, id);
@@ -1930,9 +1941,8 @@ TEST_F(ControllerTest, WarnSignalGoesOutOnceBeforeTheTimeLimit) {
   EXPECT_TRUE(ctl().TakeSignals().empty());
   // Saved with the job, so that a restarted controller does not send it again.
   const StoreBatch batch = ctl().TakeBatch();
-  const auto saved = std::find_if(batch.jobs.begin(), batch.jobs.end(),
-                                  [&](const v1::StoredJob& j) { return j.job_id() == id; });
-  ASSERT_NE(saved, batch.jobs.end());
+  const v1::StoredJob* saved = SavedJob(batch, id);
+  ASSERT_NE(saved, nullptr);
   EXPECT_TRUE(saved->warn_signal_sent());
 }
 
@@ -1953,14 +1963,8 @@ TEST_F(ControllerTest, StepWarnSignalGoesToThatStepOnly) {
   EXPECT_EQ(step_id, 1u);
   (void)ctl().TakeSignals();
 
-  clock_.Advance(seconds(7 * 60));
-  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
-  ctl().Tick();
-  EXPECT_TRUE(ctl().TakeSignals().empty());
-  clock_.Advance(seconds(61));
-  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
-  ctl().Tick();
-  auto sent = ctl().TakeSignals();
+  EXPECT_TRUE(TickAfter(seconds(7 * 60), id).empty());
+  auto sent = TickAfter(seconds(61), id);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].node, "node1");
   EXPECT_EQ(sent[0].job_id, id);
@@ -1973,9 +1977,8 @@ TEST_F(ControllerTest, StepWarnSignalGoesToThatStepOnly) {
   ctl().Tick();
   EXPECT_TRUE(ctl().TakeSignals().empty()) << "once";
   const StoreBatch batch = ctl().TakeBatch();
-  const auto saved = std::find_if(batch.jobs.begin(), batch.jobs.end(),
-                                  [&](const v1::StoredJob& j) { return j.job_id() == id; });
-  ASSERT_NE(saved, batch.jobs.end());
+  const v1::StoredJob* saved = SavedJob(batch, id);
+  ASSERT_NE(saved, nullptr);
   ASSERT_EQ(saved->steps_size(), 2);
   EXPECT_TRUE(saved->steps(1).warn_signal_sent());
   EXPECT_FALSE(saved->steps(0).warn_signal_sent());
@@ -1988,10 +1991,7 @@ TEST_F(ControllerTest, StepWarnSignalGoesToThatStepOnly) {
   ASSERT_EQ(ctl().UpdateJob(r, Root())[0].code(), v1::ERROR_CODE_UNSPECIFIED);
   ctl().Tick();
   EXPECT_TRUE(ctl().TakeSignals().empty());
-  clock_.Advance(seconds(10 * 60));
-  ASSERT_TRUE(Heartbeat("node1", {id}).ok());
-  ctl().Tick();
-  sent = ctl().TakeSignals();
+  sent = TickAfter(seconds(10 * 60), id);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(*sent[0].step_id, step_id);
 
