@@ -243,6 +243,31 @@ TEST_F(SchedulerTest, ExclusiveJobTakesTheWholeNode) {
   EXPECT_EQ(a.tasks, 4u);
 }
 
+// A job's nodes are in the node table's order (Slurm's node lists, SLURM_JOB_NODELIST, the
+// batch host), whatever order placement found them in: node3 with free big cores is found before
+// node1 with only little ones, yet node1 comes first, and the bigger share of the tasks with it.
+TEST_F(SchedulerTest, NodesAreInTheNodeTablesOrder) {
+  AddRk1s(3);
+  Running(9, "node1", {4, 5, 6, 7}, 100, 30);
+  Running(8, "node2", {0, 1, 2, 3, 4, 5, 6, 7}, 100, 30);
+  PendingJob& j = Submit(1, 1);
+  j.min_nodes = 2;
+  j.ntasks = 3;
+  PendingJob& k = Submit(2, 1);
+  k.nodelist = {"node3", "node1"};
+  const Plan plan = Run();
+  ASSERT_NE(StartOf(plan, 1), nullptr);
+  const auto& nodes = StartOf(plan, 1)->nodes;
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].node, "node1");
+  EXPECT_EQ(nodes[1].node, "node3");
+  EXPECT_EQ(TasksPerNode(nodes), "2,1");
+  EXPECT_EQ(nodes[0].core_ids.size(), 2u);
+  ASSERT_NE(StartOf(plan, 2), nullptr);
+  EXPECT_EQ(StartOf(plan, 2)->nodes[0].node, "node1");
+  EXPECT_EQ(StartOf(plan, 2)->nodes[1].node, "node3");
+}
+
 // --nodelist and --exclude steer placement.
 TEST_F(SchedulerTest, NodelistAndExclude) {
   AddRk1s(3);

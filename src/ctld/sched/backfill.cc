@@ -108,6 +108,7 @@ class Sweep {
     std::sort(order.begin(), order.end());
     std::vector<int> chosen = required_;
     for (size_t i = 0; chosen.size() < s_.nodes; ++i) chosen.push_back(order[i].second);
+    std::sort(chosen.begin(), chosen.end());  // node-table order, as the start will have
     FoundReservation found;
     found.start = t;
     for (size_t i = 0; i < chosen.size(); ++i) {

@@ -502,6 +502,9 @@ std::optional<std::vector<Pick>> ClusterState::FindNodes(int p, const PendingJob
     }
   }
   if (picks.size() < want) return std::nullopt;
+  // Node-table order, as Slurm's node lists are (the batch script runs on the first node), not
+  // the order the nodes were found in; every pick can hold the busiest share.
+  std::sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) { return a.node < b.node; });
   // Real shares: node i of the job gets tasks[i]; the busiest shares go first.
   for (size_t i = 0; i < picks.size(); ++i) {
     Pick& pk = picks[i];
