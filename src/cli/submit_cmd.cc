@@ -50,6 +50,17 @@ const char* kIgnoredWithValue[] = {
 const char* kIgnoredFlags[] = {"--overcommit",
                                "--oversubscribe", "--contiguous", "--quiet", "--verbose"};
 
+// -n 0 or -c 0 would mean "not given" further on: refused as Slurm does.
+CLI::Validator AtLeastOne() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && text.find_first_not_of('0') != std::string::npos) return "";
+        return "invalid value \"" + text + "\": a whole number of at least 1";
+      },
+      "N>=1");
+}
+
 void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-J,--job-name", o.job_name, "name of the job");
   app.add_option("-o,--output", o.output, "file for the script's stdout (default slurm-%j.out, slurm-%A_%a.out for arrays)");
@@ -60,8 +71,8 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("--mem", o.mem, "memory per node, e.g. 500M, 4G (no suffix: MB)");
   app.add_option("--mem-per-cpu", o.mem_per_cpu, "memory per allocated CPU");
   app.add_option("-N,--nodes", o.nodes, "number of nodes: N or MIN-MAX");
-  app.add_option("-n,--ntasks", o.ntasks, "number of tasks");
-  app.add_option("-c,--cpus-per-task", o.cpus_per_task, "CPUs per task");
+  app.add_option("-n,--ntasks", o.ntasks, "number of tasks")->check(AtLeastOne());
+  app.add_option("-c,--cpus-per-task", o.cpus_per_task, "CPUs per task")->check(AtLeastOne());
   app.add_option("-A,--account", o.account, "account to charge");
   app.add_option("--comment", o.comment, "free-form comment");
   app.add_option("--export", o.export_env, "environment to pass: ALL (default), NONE, or VAR[=value],...");
@@ -73,7 +84,7 @@ void AddOptions(CLI::App& app, SubmitOptions& o) {
   app.add_option("-b,--begin", o.begin,
                  "start no earlier than: HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]], now+N[minutes|hours|days], "
                  "midnight, tomorrow");
-  app.add_option("--ntasks-per-node", o.ntasks_per_node, "tasks on each node");
+  app.add_option("--ntasks-per-node", o.ntasks_per_node, "tasks on each node")->check(AtLeastOne());
   app.add_flag("--exclusive", o.exclusive, "whole nodes, shared with no other job");
   app.add_option("-w,--nodelist", o.nodelist, "nodes the job must run on (hostlist)");
   app.add_option("-x,--exclude", o.exclude, "nodes the job must not run on (hostlist)");

@@ -15,6 +15,8 @@ namespace drover::ctld {
 namespace {
 
 constexpr size_t kMaxScriptBytes = 4u << 20;
+// Slurm's --nice range: +/- 2147483645.
+constexpr int32_t kMaxNice = 2147483645;
 constexpr size_t kMaxNameBytes = 200;
 // How many elements of one array a pass offers the scheduler at most: enough to fill a
 // cluster quickly, few enough that a 100,000-element array costs no more than a few jobs.
@@ -216,6 +218,18 @@ Result<uint64_t> Controller::Submit(v1::JobSpec spec, const Identity& who) {
   }
   if (spec.max_nodes() != 0 && spec.max_nodes() < spec.min_nodes()) {
     return Status::InvalidArgument("maximum node count is smaller than the minimum");
+  }
+  if (spec.mem_per_node_mb() != 0 && spec.mem_per_cpu_mb() != 0) {
+    return Status::InvalidArgument("--mem and --mem-per-cpu are mutually exclusive");
+  }
+  // Slurm's range (NICE_OFFSET less a margin); a negative value lifts the job above everybody
+  // else's, which only root and the operators may do.
+  if (spec.nice() > kMaxNice || spec.nice() < -kMaxNice) {
+    return Status::InvalidArgument("invalid --nice " + std::to_string(spec.nice()) + ": the range is -" +
+                                   std::to_string(kMaxNice) + " to " + std::to_string(kMaxNice));
+  }
+  if (spec.nice() < 0 && !IsOperator(config_, who)) {
+    return Status::PermissionDenied("a negative --nice is for root and the operators");
   }
 
   uint32_t limit = spec.time_limit_minutes();

@@ -25,6 +25,9 @@ expect_error "#!" sh -c "printf 'echo no shebang\n' > plain.sh && sbatch plain.s
 expect_error "Unable to open" sbatch /nonexistent/script.sh
 expect_error "directive" sh -c "printf '#!/bin/sh\n#SBATCH --bogus\ntrue\n' > bad.sh && sbatch bad.sh"
 expect_error "DOS line breaks" sh -c "printf '#!/bin/sh\r\ntrue\r\n' > dos.sh && sbatch dos.sh"
+expect_error "at least 1" sbatch -n 0 --wrap true
+expect_error "at least 1" sbatch -c 0 --wrap true
+expect_error "mutually exclusive" sbatch --mem=1G --mem-per-cpu=1G --wrap true
 [ -z "$(squeue -h -t all -o %i)" ] || fail "a refused submission was queued: $(squeue -h -t all)"
 pass "nothing was queued"
 

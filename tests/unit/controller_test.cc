@@ -205,6 +205,29 @@ TEST_F(ControllerTest, RefusedSubmissionDoesNotConsumeAnId) {
   EXPECT_EQ(SubmitOk(), 2u);
 }
 
+// A negative --nice raises a job above others: only root and operators may (Slurm's rule), and
+// the value stays within Slurm's range; --mem and --mem-per-cpu exclude each other.
+TEST_F(ControllerTest, NegativeNiceIsPrivilegedAndMemoryOptionsExcludeEachOther) {
+  config_.operators = {"carol"};
+  auto spec = Spec();
+  spec.set_nice(-100);
+  auto denied = Submit(spec);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("negative --nice"), std::string::npos) << denied.status().message();
+  EXPECT_TRUE(Submit(spec, {1002, 1002, {1002}, "carol", "login1", {"carol"}}).ok());
+  spec.set_nice(100);
+  EXPECT_TRUE(Submit(spec).ok());
+  spec.set_nice(2147483647);
+  EXPECT_FALSE(Submit(spec).ok());
+  auto mem = Spec();
+  mem.set_mem_per_node_mb(1024);
+  mem.set_mem_per_cpu_mb(512);
+  auto both = Submit(mem);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("mutually exclusive"), std::string::npos) << both.status().message();
+}
+
 // Root may not submit unless the cluster allows it.
 TEST_F(ControllerTest, RootSubmissionRefusedByDefault) {
   auto r = Submit(Spec(), Root());
