@@ -13,17 +13,9 @@
 
 namespace drover::noded {
 
-Environment AdminScriptEnvironment(const Environment& job_env, const std::string& context) {
-  Environment env{{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-                  {"SLURM_SCRIPT_CONTEXT", context}};
-  for (const auto& [name, value] : job_env) {
-    if (name.rfind("SLURM_", 0) == 0 || name.rfind("DROVER_", 0) == 0) env.emplace_back(name, value);
-  }
-  return env;
-}
-
-Status RunAdminScript(const std::string& what, const std::string& path, const Environment& env, uint32_t timeout_s) {
-  auto env_strings = ToEnvp(env);
+Status RunAdminScript(const std::string& what, const std::string& path, const std::vector<std::string>& env,
+                      uint32_t timeout_s) {
+  std::vector<std::string> env_strings = env;
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -13,16 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "common/filename_pattern.h"
-#include "noded/batch_env.h"
 #include "noded/job_confinement.h"
 #include "noded/process_tree.h"
 #include "noded/spool.h"
+#include "noded/stepd_note.h"
 
 namespace drover::noded {
 namespace {
@@ -48,60 +46,33 @@ std::string ReadSetupError(int fd) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-std::string OutputPath(const std::string& pattern, const std::string& work_dir,
-                       const FilenameContext& ctx) {
-  std::string path = ExpandFilenamePattern(pattern, ctx);
-  if (!path.empty() && path[0] != '/') path = work_dir + "/" + path;
-  return path;
-}
-
 // Everything the task needs, computed by stepd before the task starts, so that the task itself
-// only makes system calls: started with vfork it shares stepd's memory until it execs.
+// only makes system calls: started with vfork it shares stepd's memory until it execs. The
+// strings are the plan's own (noded expanded the paths and built the environment).
 struct TaskPlan {
   std::vector<std::string> join_files;  // cgroup.procs files the task writes "0" into
   bool drop_privileges = false;
   std::vector<gid_t> groups;
   uid_t uid = 0;
   gid_t gid = 0;
-  std::string work_dir;
-  std::string out_path, err_path;          // in work_dir
-  std::string tmp_out_path, tmp_err_path;  // in /tmp, where work_dir cannot be entered
-  std::string chdir_note;                  // said on the job's stderr when it runs in /tmp
-  std::string script;
-  std::vector<std::string> args;
-  std::vector<std::string> env;
+  const BatchPlan* batch = nullptr;
+  std::string chdir_note;  // said on the job's stderr when it runs in /tmp
   std::vector<char*> argv, envp;
 };
 
-TaskPlan PlanTask(const Options& opt, const v1::LaunchJobRequest& launch, std::vector<std::string> join_files) {
+TaskPlan PlanTask(const BatchPlan& batch, std::vector<std::string> join_files) {
   TaskPlan plan;
   plan.join_files = std::move(join_files);
-  plan.drop_privileges = geteuid() == 0 && launch.uid() != 0;
-  plan.groups.assign(launch.groups().begin(), launch.groups().end());
-  plan.uid = launch.uid();
-  plan.gid = launch.gid();
-  const auto& spec = launch.spec();
-  plan.work_dir = spec.work_dir();
-  FilenameContext ctx;
-  ctx.job_id = launch.job_id();
-  ctx.step = "batch";
-  ctx.node_name = opt.node;
-  ctx.user = launch.user();
-  ctx.job_name = spec.name();
-  const std::string out_pattern = spec.stdout_pattern().empty() ? "slurm-%j.out" : spec.stdout_pattern();
-  const std::string err_pattern = spec.stderr_pattern().empty() ? out_pattern : spec.stderr_pattern();
-  plan.out_path = OutputPath(out_pattern, plan.work_dir, ctx);
-  plan.err_path = OutputPath(err_pattern, plan.work_dir, ctx);
-  plan.tmp_out_path = OutputPath(out_pattern, "/tmp", ctx);
-  plan.tmp_err_path = OutputPath(err_pattern, "/tmp", ctx);
-  plan.chdir_note = "drover-stepd: could not chdir to " + plan.work_dir + "; running in /tmp instead\n";
-  plan.script = ScriptPath(opt.spool, launch.job_id());
-  plan.args.push_back(plan.script);
-  for (const auto& a : spec.script_args()) plan.args.push_back(a);
-  for (auto& a : plan.args) plan.argv.push_back(a.data());
+  plan.drop_privileges = geteuid() == 0 && batch.uid != 0;
+  plan.groups.assign(batch.groups.begin(), batch.groups.end());
+  plan.uid = batch.uid;
+  plan.gid = batch.gid;
+  plan.batch = &batch;
+  plan.chdir_note = "drover-stepd: could not chdir to " + batch.work_dir + "; running in /tmp instead\n";
+  // execve takes char* const[]; it does not write through them.
+  for (const auto& a : batch.args) plan.argv.push_back(const_cast<char*>(a.c_str()));
   plan.argv.push_back(nullptr);
-  plan.env = ToEnvp(BuildBatchEnvironment(launch, opt.node));
-  for (auto& e : plan.env) plan.envp.push_back(e.data());
+  for (const auto& e : batch.env) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
   return plan;
 }
@@ -142,13 +113,14 @@ constexpr char kCgroupFailure[] = "cgroup: ";
   }
   umask(022);
 
+  const BatchPlan& batch = *plan.batch;
   bool in_tmp = false;
-  if (chdir(plan.work_dir.c_str()) != 0) {
+  if (chdir(batch.work_dir.c_str()) != 0) {
     in_tmp = true;
     if (chdir("/tmp") != 0) ChildFail("chdir /tmp");
   }
-  const std::string& out_path = in_tmp ? plan.tmp_out_path : plan.out_path;
-  const std::string& err_path = in_tmp ? plan.tmp_err_path : plan.err_path;
+  const std::string& out_path = in_tmp ? batch.tmp_out_path : batch.out_path;
+  const std::string& err_path = in_tmp ? batch.tmp_err_path : batch.err_path;
 
   int in = open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, STDIN_FILENO) < 0) ChildFail("open /dev/null");
@@ -162,7 +134,7 @@ constexpr char kCgroupFailure[] = "cgroup: ";
   dup2(out, STDOUT_FILENO);
   dup2(err, STDERR_FILENO);
   if (in_tmp) (void)!write(STDERR_FILENO, plan.chdir_note.data(), plan.chdir_note.size());
-  execve(plan.script.c_str(), plan.argv.data(), plan.envp.data());
+  execve(batch.script.c_str(), plan.argv.data(), plan.envp.data());
   ChildFail("cannot execute the batch script");
 }
 
@@ -229,18 +201,20 @@ void TerminateAll(pid_t task, int kill_wait_s, JobConfinement& confinement) {
 std::optional<uint32_t> ReadTimeLimit(const std::string& path) {
   auto text = ReadWholeFile(path);
   if (!text.ok()) return std::nullopt;
-  try {
-    const unsigned long n = std::stoul(*text);
-    if (n > 0xFFFFFFFFul) return std::nullopt;
-    return static_cast<uint32_t>(n);
-  } catch (const std::exception&) {
-    return std::nullopt;
+  uint64_t n = 0;
+  size_t digits = 0;
+  for (char c : *text) {
+    if (c == '\n') break;
+    if (c < '0' || c > '9' || ++digits > 10) return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
   }
+  if (digits == 0 || n > 0xFFFFFFFFu) return std::nullopt;
+  return static_cast<uint32_t>(n);
 }
 
 }  // namespace
 
-int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launch) {
+int SuperviseBatchJob(const StepdOptions& opt, const BatchPlan& batch) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t mask;
   sigemptyset(&mask);
@@ -251,10 +225,10 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
                                          Survives::kProcessCrash);
   const auto record = [&](const JobResult& r) {
     auto s = WriteFileAtomic(opt.job_dir + "/result", EncodeResult(r), 0600);
-    if (!s.ok()) std::cerr << "drover-stepd: " << s.message() << std::endl;
+    if (!s.ok()) StepdNote(s.message());
     return s.ok() ? 0 : 1;
   };
-  JobConfinement confinement(opt, launch, MakeCgroupManager(opt));
+  JobConfinement confinement(opt, batch, MakeCgroupManager(opt));
   if (auto failed = confinement.Prepare()) return record(*failed);
   int setup_error[2];
   if (pipe2(setup_error, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -267,7 +241,7 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
     // vfork: no copy of stepd's page tables and no copy-on-write faults in stepd or the task,
     // which were most of a trivial job's cost (bench/README.md). The task confines itself
     // before it runs anything of the user's; stepd resumes once it has exec'd (or failed).
-    const TaskPlan plan = PlanTask(opt, launch, confinement.SelfJoinFiles());
+    const TaskPlan plan = PlanTask(batch, confinement.SelfJoinFiles());
     VforkTask arg{&plan, setup_error[1]};
     constexpr size_t kStack = 256 * 1024;
     void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -302,7 +276,7 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
       confinement.RemoveCgroup();
       return record(NodeFailureResult(std::string("pipe: ") + std::strerror(errno)));
     }
-    const TaskPlan plan = PlanTask(opt, launch, {});
+    const TaskPlan plan = PlanTask(batch, {});
     task = fork();
     if (task < 0) {
       confinement.RemoveCgroup();
@@ -329,8 +303,8 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
                                          Survives::kProcessCrash);
 
   const auto start = std::chrono::steady_clock::now();
-  bool limited = launch.time_limit_minutes() != 0;
-  auto deadline = start + std::chrono::minutes(launch.time_limit_minutes());
+  bool limited = batch.time_limit_minutes != 0;
+  auto deadline = start + std::chrono::minutes(batch.time_limit_minutes);
   EndCause cause = EndCause::kExited;
   int status = 0;
   for (;;) {
@@ -347,7 +321,7 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
       if (auto minutes = ReadTimeLimit(opt.job_dir + "/time_limit")) {
         limited = *minutes != 0;
         deadline = start + std::chrono::minutes(*minutes);
-        std::cerr << "drover-stepd: time limit now " << *minutes << " minutes (0 = none)" << std::endl;
+        StepdNote("time limit now " + std::to_string(*minutes) + " minutes (0 = none)");
       }
     }
     if (limited && std::chrono::steady_clock::now() >= deadline) {
@@ -380,18 +354,22 @@ int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launc
 int SuperviseBatchJobFromArgs(const std::vector<std::string>& args) {
   auto parsed = ParseStepdArgs(args);
   if (!parsed.ok()) {
-    std::cerr << "drover-stepd: " << parsed.status().message()
-              << "\nusage: drover-stepd --node NAME --spool DIR [--kill-wait SECONDS] [cgroup, prolog options] JOBDIR\n"
-                 "  (started by drover-noded; not meant to be run by hand)\n";
+    StepdNote(parsed.status().message() +
+              "\nusage: drover-stepd --node NAME --spool DIR [--kill-wait SECONDS] [cgroup, prolog options] JOBDIR\n"
+              "  (started by drover-noded; not meant to be run by hand)");
     return 2;
   }
-  auto data = ReadWholeFile(parsed->job_dir + "/launch.pb");
-  v1::LaunchJobRequest launch;
-  if (!data.ok() || !launch.ParseFromString(*data)) {
-    std::cerr << "drover-stepd: cannot read " << parsed->job_dir << "/launch.pb\n";
+  auto data = ReadWholeFile(parsed->job_dir + "/plan");
+  if (!data.ok()) {
+    StepdNote(data.status().message());
     return 1;
   }
-  return SuperviseBatchJob(*parsed, launch);
+  auto batch = DecodeBatchPlan(*data);
+  if (!batch.ok()) {
+    StepdNote(parsed->job_dir + "/plan: " + batch.status().message());
+    return 1;
+  }
+  return SuperviseBatchJob(*parsed, *batch);
 }
 
 

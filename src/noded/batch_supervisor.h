@@ -8,17 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "drover/v1/drover.pb.h"
+#include "noded/batch_plan.h"
 #include "noded/stepd_options.h"
 
 namespace drover::noded {
 
 // The whole supervision; returns the process exit status. Blocks SIGTERM, SIGINT, SIGCHLD and
 // SIGHUP and waits for them itself; expects their dispositions at the default.
-int SuperviseBatchJob(const StepdOptions& opt, const v1::LaunchJobRequest& launch);
+int SuperviseBatchJob(const StepdOptions& opt, const BatchPlan& plan);
 
 // The same from drover-stepd's command line (StepdOptions::ToArgs, the job directory last),
-// with the launch read from <jobdir>/launch.pb: what drover-stepd runs when started by hand and
+// with the plan read from <jobdir>/plan (written by noded, batch_plan.h): what drover-stepd runs when started by hand and
 // what noded's supervisor zygote runs in each child (supervisor_zygote.h).
 int SuperviseBatchJobFromArgs(const std::vector<std::string>& args);
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "drover/v1/drover.pb.h"
+#include "noded/batch_plan.h"
 #include "noded/cgroup_manager.h"
 #include "noded/job_outcome.h"
 #include "noded/stepd_options.h"
@@ -23,7 +23,7 @@ namespace drover::noded {
 class JobConfinement {
  public:
   // `cgroups` may be null (disabled by config): then nothing is confined.
-  JobConfinement(const StepdOptions& options, const v1::LaunchJobRequest& launch,
+  JobConfinement(const StepdOptions& options, const BatchPlan& plan,
                  std::unique_ptr<CgroupManager> cgroups);
 
   // Before the task: runs the prolog and sets up the cgroup. A value is the result to record
@@ -50,7 +50,7 @@ class JobConfinement {
 
  private:
   const StepdOptions& options_;
-  const v1::LaunchJobRequest& launch_;
+  const BatchPlan& plan_;
   std::unique_ptr<CgroupManager> cgroups_;  // null once known unusable
   uint64_t memory_limit_bytes_ = 0;
 };

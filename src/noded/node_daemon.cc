@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/envelope.h"
 #include "common/job_credential_proto.h"
+#include "noded/batch_plan_launch.h"
 #include "noded/batch_supervisor.h"
 #include "noded/cgroup_discover.h"
 #include "noded/cgroup_placement.h"
@@ -436,11 +437,16 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
     return Status::IoError("cannot hand " + script + " to uid " + std::to_string(launch.uid()));
   }
 
+  // The supervisor's input: flat, so that it needs no protobuf (batch_plan.h). launch.pb stays
+  // for noded itself (the run number after a restart).
+  const BatchPlan plan = MakeBatchPlan(launch, options_.node_name, spool_);
+  DROVER_RETURN_IF_ERROR(WriteFileAtomic(dir + "/plan", EncodeBatchPlan(plan), 0600, Survives::kProcessCrash));
+
   StepdOptions stepd = StepdOptions::FromConfig(config_, options_.node_name, spool_);
   stepd.job_dir = dir;
   stepd.cgroups = cgroups_ != nullptr;  // what noded found at start and told the controller
   stepd.cgroup_v1 = stepd_cgroup_v1_;
-  auto pid = ForkBatchSupervisor(dir, stepd, launch);
+  auto pid = ForkBatchSupervisor(dir, stepd, plan);
   if (!pid.ok()) return pid.status();
   jobs_[id] = RunningJob{*pid, true, zygote_ != nullptr};
   spdlog::info("job {} started for {} (stepd {})", id, launch.user(), *pid);
@@ -509,10 +515,10 @@ Result<pid_t> NodeDaemon::SpawnStepd(const std::string& dir, std::vector<std::st
 // handlers and mask, file descriptors; it logs to stderr (stepd.log), never through spdlog,
 // and ends with _exit so that none of noded's destructors or exit handlers run in it.
 Result<pid_t> NodeDaemon::ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd,
-                                              const v1::LaunchJobRequest& launch) {
+                                              const BatchPlan& plan) {
   const std::string log = dir + "/stepd.log";
   if (zygote_) {
-    // The launch is in dir/launch.pb already; the child reads it there, as drover-stepd would.
+    // The plan is in dir/plan already; the child reads it there, as drover-stepd would.
     auto pid = zygote_->Spawn(log, stepd.ToArgs());
     if (pid.ok() || pid.status().code() != StatusCode::kUnavailable) return pid;
     LoseZygote(pid.status().message());
@@ -546,7 +552,7 @@ Result<pid_t> NodeDaemon::ForkBatchSupervisor(const std::string& dir, const Step
       for (int f = 3; f < 1024; ++f) close(f);
     }
     prctl(PR_SET_NAME, "drover-stepd");
-    _exit(SuperviseBatchJob(stepd, launch));
+    _exit(SuperviseBatchJob(stepd, plan));
   }
   const int fork_errno = errno;
   close(log_fd);

@@ -26,6 +26,7 @@
 #include "common/rpc.h"
 #include "common/topology.h"
 #include "drover/v1/drover.pb.h"
+#include "noded/batch_plan.h"
 #include "noded/cgroup_manager.h"
 #include "noded/stepd_options.h"
 #include "noded/supervisor_zygote.h"
@@ -86,8 +87,7 @@ class NodeDaemon {
   Result<pid_t> SpawnStepd(const std::string& dir, std::vector<std::string> args, int pass_fd);
   // Runs SuperviseBatchJob (batch_supervisor.h) in a fork of this process, in a session of its
   // own, logging to dir/stepd.log.
-  Result<pid_t> ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd,
-                                    const v1::LaunchJobRequest& launch);
+  Result<pid_t> ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd, const BatchPlan& plan);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
   // batch_only: the batch shell's process alone; steps_only: the steps' tasks alone.
   // step_id (with steps_only): that step's tasks alone (srun --signal).

@@ -1,8 +1,9 @@
 // The node's spool directory: where noded hands a job to drover-stepd and stepd leaves the
 // outcome, so that either process can die and restart without losing the job.
 //
-//   <spool>/job_<id>/           root-only: launch.pb (the LaunchJobRequest), stepd.pid,
-//                               task.pid, result, stepd.log
+//   <spool>/job_<id>/           root-only: launch.pb (the LaunchJobRequest), plan (what the
+//                               supervisor needs, batch_plan.h), stepd.pid, task.pid, result,
+//                               stepd.log
 //   <spool>/scripts/job_<id>    the batch script, owned by the job's user (mode 0500); the
 //                               directory is 0711 so users can run, but not list, scripts.
 #pragma once
