@@ -3,8 +3,8 @@
 # Layout (docs/admin-guide.md, "Packages"):
 #   drover-common  the drover user, /etc/drover, the example configuration and the docs
 #   drover-ctld    /usr/sbin/drover-ctld and its unit; /var/lib/drover
-#   drover-noded   /usr/sbin/drover-noded, drover-stepd beside it (noded looks there) and its
-#                  unit; /var/spool/drover
+#   drover-noded   /usr/sbin/drover-noded, drover-stepd and drover-zygote beside it (noded looks
+#                  there) and its unit; /var/spool/drover
 #   drover-client  /usr/bin/drover and the Slurm front ends (symlinks to drover)
 # `cmake --install build --prefix /usr` installs the same tree; `cpack` in the build directory
 # makes the four .deb files for the target architecture (amd64, or arm64 when cross-building).
@@ -16,7 +16,7 @@ set(DROVER_DOC_DIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/drover-common)
 install(TARGETS drover-ctld RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT ctld)
 install(FILES systemd/drover-ctld.service DESTINATION ${DROVER_UNIT_DIR} COMPONENT ctld)
 
-install(TARGETS drover-noded drover-stepd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT noded)
+install(TARGETS drover-noded drover-stepd drover-zygote RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT noded)
 install(FILES systemd/drover-noded.service DESTINATION ${DROVER_UNIT_DIR} COMPONENT noded)
 
 install(TARGETS drover RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT client)
@@ -109,7 +109,7 @@ set(CPACK_DEBIAN_COMMON_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_COMMON_DESCRIPTION "drover: the drover user, /etc/drover, example configuration and documentation")
 set(CPACK_COMPONENT_COMMON_DESCRIPTION "drover: the drover user, /etc/drover, example configuration and documentation")
 set(CPACK_COMPONENT_CTLD_DESCRIPTION "drover controller daemon (drover-ctld) and its systemd unit")
-set(CPACK_COMPONENT_NODED_DESCRIPTION "drover node daemon (drover-noded, drover-stepd) and its systemd unit")
+set(CPACK_COMPONENT_NODED_DESCRIPTION "drover node daemon (drover-noded, drover-stepd, drover-zygote) and its systemd unit")
 set(CPACK_COMPONENT_CLIENT_DESCRIPTION "drover command line and the Slurm front ends (sbatch, srun, squeue, ...)")
 set(CPACK_COMPONENT_CTLD_DEPENDS common)
 set(CPACK_COMPONENT_NODED_DEPENDS common)

@@ -30,13 +30,13 @@ std::string ShortHostname() {
   return name.substr(0, name.find('.'));
 }
 
-// drover-stepd is installed next to drover-noded.
-std::string StepdPath() {
+// drover-stepd and drover-zygote are installed next to drover-noded.
+std::string BesideSelf(const std::string& name) {
   char buf[PATH_MAX] = {};
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
   const auto slash = self.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/drover-stepd";
+  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/" + name;
 }
 
 // A fixture's tree for --print-topology: a private temporary directory.
@@ -44,10 +44,10 @@ std::string FixtureDir(const std::string& fixture) {
   return (std::filesystem::temp_directory_path() / ("drover-topology-" + fixture + "-" + std::to_string(getpid()))).string();
 }
 
-// Every batch supervisor is a fork of the supervisor zygote. Symbols bound lazily would be
-// looked up again in each of them, and each first call would write (copy-on-write) a GOT page:
-// ~10 % of a trivial job's CPU (bench/README.md). So noded re-executes itself once with
-// LD_BIND_NOW, and the zygote inherits every symbol bound. The variables are then removed, so
+// Should drover-zygote be missing, every batch supervisor is a fork of noded or of a zygote forked
+// from it. Symbols bound lazily would be looked up again in each of them, and each first call
+// would write (copy-on-write) a GOT page: ~10 % of a trivial job's CPU (bench/README.md). So noded
+// re-executes itself once with LD_BIND_NOW, and such a zygote inherits every symbol bound. The variables are then removed, so
 // that nothing noded starts (step daemons, scripts, jobs) inherits them.
 void BindAllSymbolsOnce(char** argv) {
   constexpr const char* kMarker = "DROVER_NODED_BOUND";
@@ -110,9 +110,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // First, while this process is small and has no other thread: every batch supervisor is a
-  // fork of this zygote rather than of the grown daemon (supervisor_zygote.h).
-  auto zygote = drover::noded::SupervisorZygote::Start(&drover::noded::SuperviseBatchJobFromArgs);
+  // Every batch supervisor is a fork of drover-zygote, a small executable, rather than of the
+  // grown daemon (supervisor_zygote.h). Without it (not installed), a fork of this process made
+  // now, while it is small and has no other thread, serves instead.
+  const std::string zygote_path = BesideSelf("drover-zygote");
+  auto zygote = drover::noded::SupervisorZygote::Exec(zygote_path);
+  std::string zygote_note;
+  if (!zygote.ok()) {
+    zygote_note = zygote.status().message();
+    zygote = drover::noded::SupervisorZygote::Start(&drover::noded::SuperviseBatchJobFromArgs);
+  }
 
   const std::string config_path = drover::ResolveConfigPath(config_flag);
   auto config = drover::LoadConfig(config_path);
@@ -140,7 +147,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   drover::noded::NodeDaemonOptions options;
   options.node_name = name;
-  options.stepd_path = StepdPath();
+  options.stepd_path = BesideSelf("drover-stepd");
   options.port_override = port;
   // A pretend node's tree lives in its spool, regenerated at every start.
   const std::string fixture_dir =
@@ -160,6 +167,9 @@ int main(int argc, char** argv) {
   }
   options.stats_root = topology_fixture.empty() ? topology_root : fixture_dir;
   options.map_cores_to_host = !topology_fixture.empty();
+  if (!zygote_note.empty()) {
+    spdlog::warn("{}: batch supervisors are forked from a copy of drover-noded (slower)", zygote_note);
+  }
   if (zygote.ok()) {
     options.zygote = std::move(*zygote);
   } else {

@@ -1,14 +1,14 @@
 #include "noded/process_tree.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 namespace drover::noded {
@@ -17,16 +17,27 @@ namespace {
 // The parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses,
 // so parse after the last ')'.
 pid_t ParentOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return -1;
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 1));
-  char state = 0;
-  pid_t ppid = -1;
-  rest >> state >> ppid;
-  return ppid;
+  // read(2), not an ifstream: this runs in batch supervisors, which use no streams.
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[1024];
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* close_paren = std::strrchr(buf, ')');
+  if (close_paren == nullptr) return -1;
+  // ") S PPID ..."
+  const char* p = close_paren + 1;
+  while (*p == ' ') ++p;
+  if (*p == '\0') return -1;
+  ++p;  // the state
+  char* end = nullptr;
+  const long ppid = std::strtol(p, &end, 10);
+  if (end == p) return -1;
+  return static_cast<pid_t>(ppid);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include "noded/cgroup_discover.h"
 #include "noded/cgroup_fs.h"
 
 namespace drover::noded {
@@ -99,7 +98,11 @@ std::unique_ptr<CgroupManager> MakeCgroupManager(const StepdOptions& options) {
     known.v1 = options.cgroup_v1;
     return std::make_unique<CgroupFs>(known, options.cgroup_parent, options.node);
   }
-  return std::make_unique<CgroupFs>(DiscoverCgroupMounts(options.cgroup_root), options.cgroup_parent, options.node);
+  // No libcgroup discovery here (the batch supervisor links no libcgroup): noded hands the v1
+  // mounts it discovered to every stepd, so only the conventional layout is probed, which finds
+  // a v2 host and a root given in the configuration as the discovery did.
+  return std::make_unique<CgroupFs>(ProbeCgroupRoot(options.cgroup_root.empty() ? "/sys/fs/cgroup" : options.cgroup_root),
+                                    options.cgroup_parent, options.node);
 }
 
 }  // namespace drover::noded

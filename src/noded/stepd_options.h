@@ -36,7 +36,8 @@ struct StepdOptions {
 
 Result<StepdOptions> ParseStepdArgs(const std::vector<std::string>& args);
 
-// The host's cgroups as these options ask for them: null when disabled.
+// The host's cgroups as these options ask for them (the v1 mounts noded handed over, else the
+// conventional layout under cgroup_root or /sys/fs/cgroup): null when disabled.
 std::unique_ptr<CgroupManager> MakeCgroupManager(const StepdOptions& options);
 
 }  // namespace drover::noded

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -15,6 +16,8 @@
 #include <cstring>
 #include <deque>
 #include <iterator>
+
+extern char** environ;
 
 namespace drover::noded {
 namespace {
@@ -69,7 +72,9 @@ void CloseAllBut(int first, int a, int b, int c) {
 
 void SendReply(int fd, int32_t value) { (void)!send(fd, &value, sizeof value, MSG_NOSIGNAL); }
 
-[[noreturn]] void Serve(pid_t parent, int requests, int exits, SupervisorZygote::ChildMain child_main) {
+}  // namespace
+
+[[noreturn]] void ServeZygote(pid_t parent, int requests, int exits, SupervisorZygote::ChildMain child_main) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);  // noded died before the line above
   prctl(PR_SET_NAME, "drover-zygote");
@@ -142,8 +147,6 @@ void SendReply(int fd, int32_t value) { (void)!send(fd, &value, sizeof value, MS
   }
 }
 
-}  // namespace
-
 bool WellFormedZygoteFields(const char* data, size_t size) {
   size_t at = 0;
   size_t count = 0;
@@ -201,7 +204,7 @@ Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain chil
   if (pid == 0) {
     close(requests[0]);
     close(exits[0]);
-    Serve(parent, requests[1], exits[1], child_main);
+    ServeZygote(parent, requests[1], exits[1], child_main);
   }
   const int err = errno;
   close(requests[1]);
@@ -210,6 +213,67 @@ Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain chil
     close(requests[0]);
     close(exits[0]);
     return Status::Internal(std::string("fork: ") + std::strerror(err));
+  }
+  fcntl(exits[0], F_SETFL, fcntl(exits[0], F_GETFL) | O_NONBLOCK);
+  return std::unique_ptr<SupervisorZygote>(new SupervisorZygote(pid, requests[0], exits[0]));
+}
+
+Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Exec(const std::string& path) {
+  int requests[2];
+  int exits[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, requests) != 0) {
+    return Status::Internal(std::string("socketpair: ") + std::strerror(errno));
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exits) != 0) {
+    const int err = errno;
+    close(requests[0]);
+    close(requests[1]);
+    return Status::Internal(std::string("socketpair: ") + std::strerror(err));
+  }
+  // Copies above 4 first: dup2 onto the same number would keep close-on-exec set.
+  const int theirs_requests = fcntl(requests[1], F_DUPFD_CLOEXEC, 10);
+  const int theirs_exits = fcntl(exits[1], F_DUPFD_CLOEXEC, 10);
+  close(requests[1]);
+  close(exits[1]);
+  const auto close_all = [&] {
+    for (int fd : {requests[0], exits[0], theirs_requests, theirs_exits}) {
+      if (fd >= 0) close(fd);
+    }
+  };
+  if (theirs_requests < 0 || theirs_exits < 0) {
+    const int err = errno;
+    close_all();
+    return Status::Internal(std::string("dup: ") + std::strerror(err));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  // Every signal at its default and none blocked, whatever the caller has set up.
+  sigset_t all;
+  sigset_t none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, theirs_requests, kZygoteRequestsFd);
+  posix_spawn_file_actions_adddup2(&actions, theirs_exits, kZygoteExitsFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kZygoteExitsFd + 1);
+  std::string arg0 = "drover-zygote";
+  std::string parent = std::to_string(getpid());
+  char* argv[] = {arg0.data(), parent.data(), nullptr};
+  pid_t pid = -1;
+  const int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(theirs_requests);
+  close(theirs_exits);
+  if (err != 0) {
+    close(requests[0]);
+    close(exits[0]);
+    return Status::Unavailable("cannot start " + path + ": " + std::strerror(err));
   }
   fcntl(exits[0], F_SETFL, fcntl(exits[0], F_GETFL) | O_NONBLOCK);
   return std::unique_ptr<SupervisorZygote>(new SupervisorZygote(pid, requests[0], exits[0]));

@@ -1,8 +1,10 @@
-// A small fork server ("zygote") for batch supervisors. noded forks it once, early in main while
-// noded is still small and single-threaded; every batch supervisor is then a fork of the zygote
-// instead of a fork of the grown noded (~16 MB resident). A fork of noded write-protected all of
-// noded's pages and cost copy-on-write faults on both sides, the largest CPU item per job on a
-// paravirtualized host (bench/README.md, "The array case").
+// A small fork server ("zygote") for batch supervisors: the `drover-zygote` executable
+// (zygote_main.cc), which noded starts once with posix_spawn. Every batch supervisor is a fork of
+// it instead of a fork of the grown noded (~16 MB resident, ~100 mappings, protobuf, OpenSSL,
+// hwloc): drover-zygote links only libc dynamically (libstdc++ statically) and the supervisor
+// reads a flat plan (batch_plan.h), so each fork copies a few mappings and touches few pages
+// (bench/README.md, "The array case" and "A small supervisor"). Start() forks the calling
+// process into a zygote instead (the unit tests, and what noded did before).
 //
 // The zygote reaps its children and reports each end (pid and wait status) to noded over a
 // socket, so noded learns of a supervisor's end as promptly as from SIGCHLD. It ends when noded's
@@ -22,6 +24,10 @@
 
 namespace drover::noded {
 
+// The descriptors drover-zygote finds its sockets on.
+constexpr int kZygoteRequestsFd = 3;
+constexpr int kZygoteExitsFd = 4;
+
 class SupervisorZygote {
  public:
   // What a forked child runs, with the request's fields; its result is the exit status.
@@ -31,6 +37,8 @@ class SupervisorZygote {
     int status = 0;  // as from waitpid
   };
 
+  // Starts the drover-zygote executable at `path`; its children run SuperviseBatchJobFromArgs.
+  static Result<std::unique_ptr<SupervisorZygote>> Exec(const std::string& path);
   // Forks the zygote from the calling process. Call it before the process starts threads.
   static Result<std::unique_ptr<SupervisorZygote>> Start(ChildMain child_main);
   // Closes noded's side, which ends the zygote; the caller reaps it (it is the caller's child).
@@ -57,6 +65,9 @@ class SupervisorZygote {
   int requests_fd_;
   int exits_fd_;
 };
+
+// The zygote's loop on its two sockets; `parent` is noded's pid (it ends when noded does).
+[[noreturn]] void ServeZygote(pid_t parent, int requests, int exits, SupervisorZygote::ChildMain child_main);
 
 // The request's fields in one message: each a 4-byte length (host order) and its bytes.
 std::string EncodeZygoteFields(const std::vector<std::string>& fields);

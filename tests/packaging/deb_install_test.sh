@@ -54,7 +54,7 @@ install_all
 pass "dpkg installed the four packages into the fresh root: dependencies met, maintainer scripts ran"
 
 # 3. What they laid out.
-for b in /usr/sbin/drover-ctld /usr/sbin/drover-noded /usr/sbin/drover-stepd /usr/bin/drover; do
+for b in /usr/sbin/drover-ctld /usr/sbin/drover-noded /usr/sbin/drover-stepd /usr/sbin/drover-zygote /usr/bin/drover; do
   [ -f "$ROOT$b" ] && [ -x "$ROOT$b" ] || fail "$b missing or not executable"
 done
 for a in sbatch squeue sinfo scancel sacct scontrol; do

@@ -143,5 +143,43 @@ TEST_F(SupervisorZygoteTest, AZygoteThatDiedIsReportedGoneAndRefusesSpawns) {
   EXPECT_EQ(pid.status().code(), StatusCode::kUnavailable);
 }
 
+// The drover-zygote executable: its children run the batch supervisor (which here refuses a bad
+// command line, or finds no plan), their ends are reported, and it ends when its noded's side
+// closes.
+TEST_F(SupervisorZygoteTest, TheExecutableRunsSupervisorsAndEndsWithItsNoded) {
+  auto z = SupervisorZygote::Exec(DROVER_ZYGOTE_PATH);
+  ASSERT_TRUE(z.ok()) << z.status().message();
+  const std::string log = (dir_ / "log").string();
+  auto bad = (*z)->Spawn(log, {"--bogus"});
+  ASSERT_TRUE(bad.ok()) << bad.status().message();
+  bool gone = false;
+  auto exits = WaitForExits(**z, 1, gone);
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].pid, *bad);
+  EXPECT_TRUE(WIFEXITED(exits[0].status) && WEXITSTATUS(exits[0].status) == 2);
+  auto no_plan = (*z)->Spawn(log, {"--node", "n1", "--spool", dir_.string(), (dir_ / "job_1").string()});
+  ASSERT_TRUE(no_plan.ok()) << no_plan.status().message();
+  exits = WaitForExits(**z, 1, gone);
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_TRUE(WIFEXITED(exits[0].status) && WEXITSTATUS(exits[0].status) == 1);
+  const std::string said = Slurp(log);
+  EXPECT_NE(said.find("drover-stepd: unexpected argument --bogus"), std::string::npos) << said;
+  EXPECT_NE(said.find("job_1/plan"), std::string::npos) << said;
+  char exe[4096] = {};
+  ASSERT_GT(readlink(("/proc/" + std::to_string((*z)->pid()) + "/exe").c_str(), exe, sizeof exe - 1), 0);
+  EXPECT_EQ(std::filesystem::path(exe).filename(), "drover-zygote");
+  const pid_t zpid = (*z)->pid();
+  z->reset();
+  int status = 0;
+  ASSERT_EQ(waitpid(zpid, &status, 0), zpid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(SupervisorZygoteTest, AMissingExecutableIsAnError) {
+  auto z = SupervisorZygote::Exec((dir_ / "no-such-zygote").string());
+  ASSERT_FALSE(z.ok());
+  EXPECT_NE(z.status().message().find("no-such-zygote"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace drover::noded
