@@ -616,7 +616,7 @@ Status Parser::ParseScheduling(const Field& f, Config& c) {
       {"default_mem_per_cpu", "min_job_age", "allow_root_jobs", "priority_weight_age",
        "priority_weight_fairshare", "priority_weight_job_size", "priority_weight_partition",
        "priority_max_age", "fairshare_half_life", "backfill", "reservations", "accounting_retention",
-       "job_requeue"},
+       "job_requeue", "event_pass_depth", "event_pass_threshold"},
       m));
   const std::pair<const char*, uint32_t*> weights[] = {
       {"priority_weight_age", &c.priority_weight_age},
@@ -644,6 +644,15 @@ Status Parser::ParseScheduling(const Field& f, Config& c) {
     uint64_t n = 0;
     DROVER_RETURN_IF_ERROR(ReadUint(it->second, 1, 1000, "a positive integer", n));
     c.reservations = static_cast<uint32_t>(n);
+  }
+  const std::pair<const char*, uint32_t*> event_pass[] = {{"event_pass_depth", &c.event_pass_depth},
+                                                          {"event_pass_threshold", &c.event_pass_threshold}};
+  for (const auto& [key, out] : event_pass) {
+    if (auto it = m.find(key); it != m.end()) {
+      uint64_t n = 0;
+      DROVER_RETURN_IF_ERROR(ReadUint(it->second, 1, 100'000'000, "a positive integer", n));
+      *out = static_cast<uint32_t>(n);
+    }
   }
   if (auto it = m.find("default_mem_per_cpu"); it != m.end()) {
     DROVER_RETURN_IF_ERROR(ReadMemory(it->second, c.default_mem_per_cpu_mb));

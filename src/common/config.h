@@ -116,6 +116,11 @@ struct Config {
   bool backfill = true;
   TopologyPolicy topology_policy = TopologyPolicy::kStrict;
   uint32_t reservations = 1;  // waiting jobs that backfill must not delay
+  // A pass started by an event (submission, a job's end, a node) over a queue of more than
+  // event_pass_threshold pending jobs considers event_pass_depth jobs of each kind only
+  // (Controller::PreparePass), as Slurm's default_queue_depth; the periodic pass is full.
+  uint32_t event_pass_depth = 200;
+  uint32_t event_pass_threshold = 800;
 
   // Job confinement (noded/stepd). Cgroups are used when the host has them; `false` turns
   // them off (jobs are then tracked by process tree only, and nothing is enforced).

@@ -783,15 +783,16 @@ Controller::PreparedPass Controller::PreparePass(bool full) {
 
   PreparedPass pass;
   pass.options = SchedOptions();
-  pass.full = full || pending_view_.size() <= 4 * kEventPassDepth;
+  const size_t depth = config_.event_pass_depth;
+  pass.full = full || pending_view_.size() <= config_.event_pass_threshold;
   std::vector<uint64_t> only;
   if (!pass.full) {
     for (const auto& p : priorities_) {
-      if (only.size() >= kEventPassDepth) break;
+      if (only.size() >= depth) break;
       if (pending_view_.count(p.id)) only.push_back(p.id);
     }
     size_t fresh = 0;
-    for (auto it = pending_view_.upper_bound(last_full_max_id_); it != pending_view_.end() && fresh < kEventPassDepth;
+    for (auto it = pending_view_.upper_bound(last_full_max_id_); it != pending_view_.end() && fresh < depth;
          ++it, ++fresh) {
       only.push_back(it->first);
     }

@@ -209,13 +209,13 @@ class Controller {
     bool full = true;  // every pending job; else the top of the queue (PreparePass)
   };
   // `full` false: an event-driven pass over the top of the queue only, as Slurm's
-  // default_queue_depth: the kEventPassDepth first jobs in the last full pass's priority order,
-  // the kEventPassDepth oldest of the jobs that came since, up to kEventPassDepth jobs released,
+  // default_queue_depth, with depth D = config().event_pass_depth: the D first jobs in the last
+  // full pass's priority order, the D oldest of the jobs that came since, up to D jobs released,
   // requeued or updated since the last pass, and every waiting array. Its plan
   // changes nothing for the jobs it did not consider, and the priority breakdown stays the full
   // pass's. ctld runs a full pass at least every second or so (CtldServer), so every job gets
-  // its reason and priority from one; a short queue always gets a full pass.
-  static constexpr size_t kEventPassDepth = 200;
+  // its reason and priority from one; a queue of at most config().event_pass_threshold pending
+  // jobs always gets a full pass.
   PreparedPass PreparePass(bool full = true);
   static sched::Plan RunPass(const PreparedPass& pass);
   // Started jobs become RUNNING and their launches are returned. Launch them only once the
@@ -423,10 +423,10 @@ class Controller {
   uint64_t last_full_max_id_ = 0;  // the highest pending id the last full pass saw
   // Jobs that just became able to start (released, requeued, updated) wherever they sit in the
   // queue: the next event pass considers them too, so that they need not wait for a full pass.
-  // At most kEventPassDepth; more wait for the full pass, as before.
+  // At most config_.event_pass_depth; more wait for the full pass, as before.
   std::set<uint64_t> just_changed_;
   void NoteJustChanged(uint64_t id) {
-    if (just_changed_.size() < kEventPassDepth) just_changed_.insert(id);
+    if (just_changed_.size() < config_.event_pass_depth) just_changed_.insert(id);
   }
   uint32_t ticks_since_rebuild_ = 0;
   static constexpr uint32_t kViewRebuildTicks = 300;

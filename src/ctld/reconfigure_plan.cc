@@ -135,6 +135,8 @@ ReconfigurePlan PlanReconfigure(const Config& running, const Config& next,
            a.fairshare_half_life_s != b.fairshare_half_life_s,
        "priority weights");
   live(a.backfill != b.backfill || a.reservations != b.reservations, "backfill");
+  live(a.event_pass_depth != b.event_pass_depth || a.event_pass_threshold != b.event_pass_threshold,
+       "event passes: depth " + Text(b.event_pass_depth) + ", threshold " + Text(b.event_pass_threshold));
   live(a.key_file != b.key_file || a.next_key_file != b.next_key_file, "key files");
   return plan;
 }

@@ -5,7 +5,8 @@
 // partitions (added, removed while no job names them, any field changed), nodes added (they
 // take jobs once their drover-noded registers), node_timeout, min_job_age,
 // accounting_retention, credential_ttl, default_mem_per_cpu, job_requeue, the priority weights,
-// priority_max_age, fairshare_half_life, backfill, reservations.
+// priority_max_age, fairshare_half_life, backfill, reservations, event_pass_depth,
+// event_pass_threshold.
 //
 // Everything else needs a restart, and a reload that changes any of it is refused whole (the
 // running configuration stays, keys included): the controller's name, address and port, the

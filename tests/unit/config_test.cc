@@ -448,6 +448,27 @@ TEST(ConfigTest, SchedulingPriorityAndBackfill) {
                          "test.yaml:2:28: scheduling.reservations: expected a positive integer"));
 }
 
+// The event passes' depth and threshold: positive integers, today's values by default.
+TEST(ConfigTest, SchedulingEventPassLimits) {
+  Config d = Parse("controller: {host: c}\n");
+  EXPECT_EQ(d.event_pass_depth, 200u);
+  EXPECT_EQ(d.event_pass_threshold, 800u);
+  Config c = Parse("controller: {host: c}\nscheduling: {event_pass_depth: 50, event_pass_threshold: 5000}\n");
+  EXPECT_EQ(c.event_pass_depth, 50u);
+  EXPECT_EQ(c.event_pass_threshold, 5000u);
+  EXPECT_EQ(ErrorOf("controller: {host: c}\nscheduling: {event_pass_depth: 0}\n"),
+            "test.yaml:2:32: scheduling.event_pass_depth: expected a positive integer between 1 and 100000000, "
+            "got \"0\"");
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nscheduling: {event_pass_depth: -5}\n"),
+                         "test.yaml:2:32: scheduling.event_pass_depth: expected a positive integer, got \"-5\""));
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nscheduling: {event_pass_threshold: 1.5}\n"),
+                         "test.yaml:2:36: scheduling.event_pass_threshold: expected a positive integer, got \"1.5\""));
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nscheduling: {event_pass_threshold: many}\n"),
+                         "test.yaml:2:36: scheduling.event_pass_threshold: expected a positive integer"));
+  EXPECT_TRUE(StartsWith(ErrorOf("controller: {host: c}\nscheduling: {event_pass_depth: 100000001}\n"),
+                         "test.yaml:2:32: scheduling.event_pass_depth: expected a positive integer between 1"));
+}
+
 // topology_policy: strict (default), config or hardware; anything else names FILE:LINE:COL.
 TEST(ConfigTest, TopologyPolicy) {
   EXPECT_EQ(Parse("controller: {host: c}\n").topology_policy, TopologyPolicy::kStrict);

@@ -1694,7 +1694,9 @@ TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
   ASSERT_TRUE(Register("node1").ok());
   v1::JobSpec held = Spec();
   held.set_hold(true);
-  const size_t queue = 4 * Controller::kEventPassDepth + 100;
+  const size_t depth = ctl().config().event_pass_depth;
+  ASSERT_EQ(depth, 200u);
+  const size_t queue = ctl().config().event_pass_threshold + 100;
   for (size_t i = 0; i < queue; ++i) SubmitOk(held);
   auto run = [this](bool full) {
     auto pass = ctl().PreparePass(full);
@@ -1710,7 +1712,7 @@ TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
   // A new job that can run starts at once, in a pass over the top of the queue and itself.
   const uint64_t fresh = SubmitOk();
   const uint64_t fresh_held = SubmitOk(held);
-  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
+  EXPECT_EQ(run(false), std::make_pair(depth + 2, size_t{1}));
   EXPECT_EQ(State(fresh), JobState::kRunning);
   EXPECT_EQ(Reason(fresh_held), "JobHeldUser");
   EXPECT_EQ(ctl().priorities().size(), queue);  // the full pass's breakdown stands
@@ -1721,17 +1723,67 @@ TEST_F(ControllerTest, EventPassConsidersTheTopOfTheQueueAndNewJobs) {
   const uint64_t last_held = fresh - 1;
   ASSERT_EQ(ctl().Control(v1::CONTROL_ACTION_RELEASE, {last_held}, {}, Alice(), &actions)[0].code(),
             v1::ERROR_CODE_UNSPECIFIED);
-  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
+  EXPECT_EQ(run(false), std::make_pair(depth + 2, size_t{1}));
   EXPECT_EQ(State(last_held), JobState::kRunning);
-  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 1, size_t{0}));
+  EXPECT_EQ(run(false), std::make_pair(depth + 1, size_t{0}));
 
   // So is a requeued one, once its old run has ended.
   ASSERT_EQ(ctl().Control(v1::CONTROL_ACTION_REQUEUE, {last_held}, {}, Root(), &actions)[0].code(),
             v1::ERROR_CODE_UNSPECIFIED);
   ASSERT_TRUE(Finish(last_held, "node1", v1::JOB_STATE_CANCELLED).ok());
   ASSERT_EQ(State(last_held), JobState::kPending);
-  EXPECT_EQ(run(false), std::make_pair(Controller::kEventPassDepth + 2, size_t{1}));
+  EXPECT_EQ(run(false), std::make_pair(depth + 2, size_t{1}));
   EXPECT_EQ(State(last_held), JobState::kRunning);
+}
+
+// scheduling.event_pass_depth and event_pass_threshold bound an event pass, and a reconfigure
+// changes them for the next pass.
+TEST_F(ControllerTest, EventPassHonoursTheConfiguredDepthAndThreshold) {
+  config_.event_pass_depth = 3;
+  config_.event_pass_threshold = 10;
+  ASSERT_TRUE(Register("node1").ok());
+  v1::JobSpec held = Spec();
+  held.set_hold(true);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(SubmitOk(held));
+  auto considered = [this](bool full) {
+    auto pass = ctl().PreparePass(full);
+    const size_t n = pass.snapshot.PendingCount();
+    const bool was_full = pass.full;
+    auto plan = Controller::RunPass(pass);
+    ctl().ApplyPass(pass, std::move(plan));
+    return std::make_pair(n, was_full);
+  };
+  // Ten pending jobs are not more than the threshold: an event pass is full.
+  EXPECT_EQ(considered(false), std::make_pair(size_t{10}, true));
+  for (int i = 0; i < 5; ++i) ids.push_back(SubmitOk(held));
+  // Fifteen are: the 3 first of the last full order and the 3 oldest of the 5 new ones.
+  EXPECT_EQ(considered(false), std::make_pair(size_t{6}, false));
+  // Released jobs: at most 3 are noted for the next event pass (the first 3 released).
+  std::vector<SignalAction> actions;
+  std::vector<uint64_t> released(ids.begin() + 4, ids.begin() + 9);
+  for (const auto& r : ctl().Control(v1::CONTROL_ACTION_RELEASE, released, {}, Alice(), &actions)) {
+    ASSERT_EQ(r.code(), v1::ERROR_CODE_UNSPECIFIED) << r.message();
+  }
+  auto pass = ctl().PreparePass(false);
+  std::set<uint64_t> in_pass;
+  pass.snapshot.ForEachPending([&](const sched::PendingJob& j) { in_pass.insert(j.id); });
+  EXPECT_EQ(in_pass.size(), 9u);
+  for (size_t i = 4; i < 7; ++i) EXPECT_TRUE(in_pass.count(ids[i])) << ids[i];
+  for (size_t i = 7; i < 9; ++i) EXPECT_FALSE(in_pass.count(ids[i])) << ids[i];
+  auto plan = Controller::RunPass(pass);
+  EXPECT_EQ(ctl().ApplyPass(pass, std::move(plan)).size(), 3u);
+  for (size_t i = 4; i < 7; ++i) EXPECT_EQ(State(ids[i]), JobState::kRunning);
+  EXPECT_EQ(State(ids[7]), JobState::kPending);
+
+  // A reconfigure applies to the next pass.
+  Config bigger = ctl().config();
+  bigger.event_pass_depth = 4;
+  ASSERT_TRUE(ctl().Reconfigure(bigger).ok());
+  EXPECT_EQ(considered(false), std::make_pair(size_t{8}, false));
+  bigger.event_pass_threshold = 100;
+  ASSERT_TRUE(ctl().Reconfigure(bigger).ok());
+  EXPECT_EQ(considered(false), std::make_pair(size_t{12}, true));
 }
 
 // Cores a plan gives out are checked against what is allocated when it is applied.

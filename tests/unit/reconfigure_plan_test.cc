@@ -37,6 +37,15 @@ TEST(ReconfigurePlanTest, NodesAddedAndPartitionsChangedApplyLive) {
   EXPECT_EQ(plan.changes, want);
 }
 
+TEST(ReconfigurePlanTest, EventPassLimitsApplyLive) {
+  const Config a = Parse("", kBatch);
+  const Config b = Parse("", kBatch, "scheduling: {event_pass_depth: 50}\n");
+  const auto plan = PlanReconfigure(a, b, {});
+  EXPECT_TRUE(plan.needs_restart.empty());
+  const std::vector<std::string> want = {"event passes: depth 50, threshold 800"};
+  EXPECT_EQ(plan.changes, want);
+}
+
 TEST(ReconfigurePlanTest, SettingsThatNeedARestartAreNamed) {
   const Config a = Parse("", kBatch);
   const Config b = Parse("", kBatch, "timeouts: {kill_wait: 3}\nprolog: /bin/true\n");
