@@ -1757,8 +1757,6 @@ StoreBatch Controller::TakeBatch() {
       v1::JobSpec payload;
       payload.mutable_script()->swap(*job.spec.mutable_script());
       payload.mutable_environment()->Swap(job.spec.mutable_environment());
-      job.spec.clear_script();
-      job.spec.clear_environment();
       batch.payloads.emplace_back(job.array_job_id ? job.array_job_id : job.id, payload.SerializeAsString());
     }
     batch.jobs.push_back(ToStored(job));
