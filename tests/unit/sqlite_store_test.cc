@@ -174,6 +174,71 @@ TEST_F(SqliteStoreTest, PayloadsAreReadBackAndPrunedWithTheirJob) {
   EXPECT_TRUE(store->LoadPayload(2).ok());
 }
 
+// An array's elements share the payload stored under the array's id: retention deletes a
+// pruned job's own payload, and the array's only once none of its rows is left.
+TEST_F(SqliteStoreTest, PruneKeepsAnArraysPayloadWhileAnElementRemains) {
+  auto store = Open();
+  auto element = [](uint64_t id, uint64_t array, v1::JobState state, int64_t end) {
+    v1::StoredJob j = Job(id, state, "alice", end);
+    j.set_array_job_id(array);
+    return j;
+  };
+  StoreBatch b;
+  // Array 10: its record (taken by the last element to start) ended long ago, element 11 later,
+  // element 12 still runs. Job 13 is no array.
+  b.jobs = {element(10, 10, v1::JOB_STATE_COMPLETED, 2000), element(11, 10, v1::JOB_STATE_COMPLETED, 6000),
+            element(12, 10, v1::JOB_STATE_RUNNING, 0), Job(13, v1::JOB_STATE_FAILED, "alice", 2000)};
+  b.payloads = {{10, "array script"}, {13, "script 13"}};
+  ASSERT_TRUE(Commit(*store, b).ok());
+  auto pruned = store->PruneFinishedBefore(5000);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 2u);
+  EXPECT_EQ(store->LoadPayload(13).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store->LoadPayload(10).ok());
+  // Element 11 is pruned too; element 12 (running) still needs the script, e.g. to run again.
+  ASSERT_TRUE(store->PruneFinishedBefore(7000).ok());
+  EXPECT_TRUE(store->LoadPayload(10).ok());
+  // Once the last element has ended and is pruned, the payload goes.
+  b = {};
+  b.jobs = {element(12, 10, v1::JOB_STATE_COMPLETED, 8000)};
+  ASSERT_TRUE(Commit(*store, b).ok());
+  pruned = store->PruneFinishedBefore(9000);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 1u);
+  EXPECT_EQ(store->LoadPayload(10).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store->QueryJobs({})->empty());
+}
+
+// Rows stored before the array column existed get it from their record at migration, so an
+// array's payload stays while one of them is left.
+TEST_F(SqliteStoreTest, MigrationFillsTheArrayOfOlderRows) {
+  {
+    auto store = Open();
+    StoreBatch b;
+    v1::StoredJob array = Job(10, v1::JOB_STATE_COMPLETED, "alice", 2000);
+    array.set_array_job_id(10);
+    v1::StoredJob element = Job(11, v1::JOB_STATE_PENDING);
+    element.set_array_job_id(10);
+    b.jobs = {array, element};
+    b.payloads = {{10, "array script"}};
+    ASSERT_TRUE(Commit(*store, b).ok());
+  }
+  // Back to schema 3: no array column.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/state/drover.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX jobs_array; ALTER TABLE jobs DROP COLUMN array_job_id;"
+                         "UPDATE meta SET value=3 WHERE key='schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PruneFinishedBefore(5000).ok());
+  EXPECT_TRUE(store->LoadPayload(10).ok());
+}
+
 // Retention removes finished jobs older than the cutoff, never unfinished ones.
 TEST_F(SqliteStoreTest, PruneKeepsUnfinished) {
   auto store = Open();

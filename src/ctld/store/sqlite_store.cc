@@ -41,7 +41,15 @@ const char* const kMigrations[] = {
     R"sql(
     CREATE TABLE job_payloads(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
     )sql",
+    // The array a row belongs to (0: none), so that retention deletes an array's shared payload
+    // only once no row of the array is left; filled from `data` for older rows (Migrate).
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN array_job_id INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_array ON jobs(array_job_id) WHERE array_job_id<>0;
+    )sql",
 };
+// The schema version the migration above brings (its index + 1).
+constexpr int kArrayColumnVersion = 4;
 
 bool IsFinished(v1::JobState s) {
   return s != v1::JOB_STATE_PENDING && s != v1::JOB_STATE_RUNNING && s != v1::JOB_STATE_UNSPECIFIED;
@@ -193,15 +201,14 @@ class SqliteStore final : public Store {
 
   Result<uint64_t> PruneFinishedBefore(int64_t cutoff) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Statement st(rdb_, "DELETE FROM jobs WHERE finished=1 AND end_time<?");
-    if (!st.ok()) return Error(rdb_, "pruning old jobs");
-    sqlite3_bind_int64(st.get(), 1, cutoff);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(rdb_, "pruning old jobs");
-    const auto pruned = static_cast<uint64_t>(sqlite3_changes(rdb_));
-    // An array's payload is kept under the array's id, which is also the id of one of its
-    // elements' rows (the last to start takes it), so it goes with that row.
-    Statement payloads(rdb_, "DELETE FROM job_payloads WHERE id NOT IN (SELECT id FROM jobs)");
-    if (!payloads.ok() || sqlite3_step(payloads.get()) != SQLITE_DONE) return Error(rdb_, "pruning old scripts");
+    // One transaction: the payloads looked at are those of exactly the rows deleted.
+    DROVER_RETURN_IF_ERROR(Exec(rdb_, "BEGIN IMMEDIATE"));
+    auto pruned = Prune(cutoff);
+    Status s = pruned.ok() ? Exec(rdb_, "COMMIT") : pruned.status();
+    if (!s.ok()) {
+      (void)Exec(rdb_, "ROLLBACK");
+      return s;
+    }
     return pruned;
   }
 
@@ -218,7 +225,7 @@ class SqliteStore final : public Store {
           commit(db, "COMMIT"),
           upsert(db,
                  "INSERT OR REPLACE INTO jobs(id, state, finished, uid, user, submit_time, "
-                 "start_time, end_time, data) VALUES (?,?,?,?,?,?,?,?,?)"),
+                 "start_time, end_time, data, array_job_id) VALUES (?,?,?,?,?,?,?,?,?,?)"),
           seq(db, "UPDATE meta SET value=max(value, ?) WHERE key='next_job_id'"),
           node_upsert(db, "INSERT OR REPLACE INTO nodes(name, data) VALUES (?,?)"),
           payload_insert(db, "INSERT OR REPLACE INTO job_payloads(id, data) VALUES (?,?)") {}
@@ -284,6 +291,7 @@ class SqliteStore final : public Store {
     for (int v = version; v < latest; ++v) {
       DROVER_RETURN_IF_ERROR(Exec(wdb_, "BEGIN IMMEDIATE"));
       Status s = Exec(wdb_, kMigrations[v]);
+      if (s.ok() && v + 1 == kArrayColumnVersion) s = FillArrayJobIds();
       if (s.ok()) {
         const std::string set = "INSERT OR REPLACE INTO meta VALUES ('schema_version', " + std::to_string(v + 1) + ")";
         s = Exec(wdb_, set.c_str());
@@ -293,6 +301,67 @@ class SqliteStore final : public Store {
         (void)Exec(wdb_, "ROLLBACK");
         return s.WithContext("migrating the database to schema " + std::to_string(v + 1));
       }
+    }
+    return Status::Ok();
+  }
+
+  // PruneFinishedBefore's work, inside its transaction on rdb_. A payload is kept under the
+  // job's id, or an array's under the array's id, shared by the array's record (the last element
+  // to start takes it) and every element: it goes once no row of the job or array is left.
+  Result<uint64_t> Prune(int64_t cutoff) {
+    std::vector<sqlite3_int64> owners;
+    {
+      Statement st(rdb_,
+                   "SELECT DISTINCT CASE WHEN array_job_id<>0 THEN array_job_id ELSE id END FROM jobs "
+                   "WHERE finished=1 AND end_time<?");
+      if (!st.ok()) return Error(rdb_, "pruning old jobs");
+      sqlite3_bind_int64(st.get(), 1, cutoff);
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) owners.push_back(sqlite3_column_int64(st.get(), 0));
+      if (rc != SQLITE_DONE) return Error(rdb_, "pruning old jobs");
+    }
+    Statement st(rdb_, "DELETE FROM jobs WHERE finished=1 AND end_time<?");
+    if (!st.ok()) return Error(rdb_, "pruning old jobs");
+    sqlite3_bind_int64(st.get(), 1, cutoff);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(rdb_, "pruning old jobs");
+    const auto pruned = static_cast<uint64_t>(sqlite3_changes(rdb_));
+    Statement payload(rdb_,
+                      "DELETE FROM job_payloads WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE id=?1) "
+                      "AND NOT EXISTS (SELECT 1 FROM jobs WHERE array_job_id=?1 AND array_job_id<>0)");
+    if (!payload.ok()) return Error(rdb_, "pruning old scripts");
+    for (sqlite3_int64 owner : owners) {
+      sqlite3_reset(payload.get());
+      sqlite3_bind_int64(payload.get(), 1, owner);
+      if (sqlite3_step(payload.get()) != SQLITE_DONE) return Error(rdb_, "pruning old scripts");
+    }
+    return pruned;
+  }
+
+  // Sets the array_job_id column of the rows stored before it existed (once, at migration).
+  Status FillArrayJobIds() {
+    std::vector<std::pair<uint64_t, uint64_t>> arrays;  // row id, array id
+    {
+      Statement st(wdb_, "SELECT id, data FROM jobs");
+      if (!st.ok()) return Error(wdb_, "reading jobs");
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        v1::StoredJob job;
+        if (!job.ParseFromArray(sqlite3_column_blob(st.get(), 1), sqlite3_column_bytes(st.get(), 1))) {
+          return Status::Internal("corrupt job record in " + path_);
+        }
+        if (job.array_job_id() != 0) {
+          arrays.emplace_back(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0)), job.array_job_id());
+        }
+      }
+      if (rc != SQLITE_DONE) return Error(wdb_, "reading jobs");
+    }
+    Statement update(wdb_, "UPDATE jobs SET array_job_id=? WHERE id=?");
+    if (!update.ok()) return Error(wdb_, "recording array ids");
+    for (const auto& [id, array] : arrays) {
+      sqlite3_reset(update.get());
+      sqlite3_bind_int64(update.get(), 1, static_cast<sqlite3_int64>(array));
+      sqlite3_bind_int64(update.get(), 2, static_cast<sqlite3_int64>(id));
+      if (sqlite3_step(update.get()) != SQLITE_DONE) return Error(wdb_, "recording array ids");
     }
     return Status::Ok();
   }
@@ -317,6 +386,7 @@ class SqliteStore final : public Store {
         sqlite3_bind_int64(upsert.get(), 7, job.start_time());
         sqlite3_bind_int64(upsert.get(), 8, job.end_time());
         sqlite3_bind_blob(upsert.get(), 9, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(upsert.get(), 10, static_cast<sqlite3_int64>(job.array_job_id()));
         const int rc = sqlite3_step(upsert.get());
         sqlite3_reset(upsert.get());  // lets go of the bound buffers before they change
         if (rc != SQLITE_DONE) return Error(wdb_, "writing job " + std::to_string(job.job_id()));
