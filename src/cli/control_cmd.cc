@@ -428,28 +428,38 @@ int ReportItems(const std::string& prog, const google::protobuf::RepeatedPtrFiel
   return rc;
 }
 
-int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
-              const std::optional<std::string>& config) {
-  auto client = ControllerClient::Connect(config);
-  if (!client.ok()) return ReportError(prog, client.status());
-  // Array forms go as text: the controller splits a not-started element off its array.
+// The job ids of a request (hold, release, requeue, update) from SplitJobIdList's items: array
+// forms ("12_7", "12_[1-3]") go as text, for the controller splits a not-started element off its
+// array; plain ids are parsed ("Invalid job id specified" for a bad one).
+Status AddJobIds(const std::vector<std::string>& items, ControllerClient& client,
+                 google::protobuf::RepeatedField<uint64_t>* ids,
+                 google::protobuf::RepeatedPtrField<std::string>* texts) {
   std::vector<std::string> plain;
-  v1::Body body;
-  body.mutable_control_job()->set_action(action);
-  const auto items = SplitJobIdList(words);
-  if (items.empty()) return ReportError(prog, Status::InvalidArgument("no job id given"));
   for (const auto& item : items) {
     if (item.find('_') != std::string::npos) {
-      body.mutable_control_job()->add_job_id_texts(item);
+      texts->Add(std::string(item));
     } else {
       plain.push_back(item);
     }
   }
-  if (!plain.empty()) {
-    auto ids = ParseIds(plain, **client);
-    if (!ids.ok()) return ReportError(prog, ids.status());
-    for (uint64_t id : *ids) body.mutable_control_job()->add_job_ids(id);
-  }
+  if (plain.empty()) return Status::Ok();
+  auto parsed = ParseIds(plain, client);
+  if (!parsed.ok()) return parsed.status();
+  for (uint64_t id : *parsed) ids->Add(id);
+  return Status::Ok();
+}
+
+int JobAction(const std::string& prog, v1::ControlAction action, const std::vector<std::string>& words,
+              const std::optional<std::string>& config) {
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  body.mutable_control_job()->set_action(action);
+  const auto items = SplitJobIdList(words);
+  if (items.empty()) return ReportError(prog, Status::InvalidArgument("no job id given"));
+  Status added = AddJobIds(items, **client, body.mutable_control_job()->mutable_job_ids(),
+                           body.mutable_control_job()->mutable_job_id_texts());
+  if (!added.ok()) return ReportError(prog, added);
   auto reply = (*client)->Call(body);
   if (!reply.ok()) return ReportError(prog, reply.status());
   return ReportItems(prog, reply->control_job_response().results(), true);
@@ -475,20 +485,9 @@ int JobUpdateAction(const std::string& prog, const std::vector<std::string>& wor
   if (!client.ok()) return ReportError(prog, client.status());
   v1::Body body;
   *body.mutable_update_job() = update->request;
-  // Array forms go as text, as for hold: the controller splits a not-started element off.
-  std::vector<std::string> plain;
-  for (const auto& item : SplitJobIdList(update->ids)) {
-    if (item.find('_') != std::string::npos) {
-      body.mutable_update_job()->add_job_id_texts(item);
-    } else {
-      plain.push_back(item);
-    }
-  }
-  if (!plain.empty()) {
-    auto ids = ParseIds(plain, **client);
-    if (!ids.ok()) return ReportError(prog, ids.status());
-    for (uint64_t id : *ids) body.mutable_update_job()->add_job_ids(id);
-  }
+  Status added = AddJobIds(SplitJobIdList(update->ids), **client, body.mutable_update_job()->mutable_job_ids(),
+                           body.mutable_update_job()->mutable_job_id_texts());
+  if (!added.ok()) return ReportError(prog, added);
   if (body.update_job().job_ids().empty() && body.update_job().job_id_texts().empty()) {
     return ReportError(prog, Status::InvalidArgument("no job id given"));
   }
