@@ -808,6 +808,10 @@ Controller::PreparedPass Controller::PreparePass(bool full) {
     last_full_max_id_ = pending_view_.rbegin()->first;
   }
   just_changed_.clear();  // this pass considers them (a full pass: every job)
+  if (pass.full) {
+    ranking_.merge(unranked_);
+    unranked_.clear();
+  }
   pass.snapshot = BuildSnapshot(false, std::move(spare_pending_), pass.full ? nullptr : &only);
   spare_pending_ = {};
   sched::Snapshot& snap = pass.snapshot;
@@ -878,9 +882,16 @@ sched::Plan Controller::RunPass(const PreparedPass& pass) {
 
 std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan plan, bool* stale) {
   if (stale) *stale = false;
-  if (pass.full) priorities_.clear();
+  if (pass.full) {
+    priorities_.clear();
+    priority_context_.reset();
+    ranking_.clear();
+  }
   if (pass.snapshot.PendingCount() == 0) return {};
-  if (pass.full) priorities_ = std::move(plan.priorities);
+  if (pass.full) {
+    priorities_ = std::move(plan.priorities);
+    priority_context_ = std::move(plan.priority_context);
+  }
   if (pass.full && !pass.array_of.empty()) {
     priorities_.erase(std::remove_if(priorities_.begin(), priorities_.end(),
                                      [](const sched::PriorityExplanation& p) { return p.id >= kSyntheticIdBase; }),
@@ -943,6 +954,42 @@ std::vector<LaunchAction> Controller::ApplyPass(PreparedPass& pass, sched::Plan 
     if (!job.spec.interactive()) launches.push_back({job.allocation.front().node, MakeLaunch(job)});
   }
   return launches;
+}
+
+void Controller::VisitPriorities(const std::function<void(const sched::PriorityExplanation&)>& visit) const {
+  if (unranked_.empty() && ranking_.empty()) {
+    for (const auto& p : priorities_) visit(p);
+    return;
+  }
+  const sched::Options options = SchedOptions();
+  // Before the first full pass with pending jobs there is nothing measured: measure now.
+  sched::PriorityContext context =
+      priority_context_ ? *priority_context_ : sched::MakePriorityContext(BuildSnapshot(false), options);
+  std::vector<sched::PendingJob> changed;
+  for (const auto* ids : {&ranking_, &unranked_}) {
+    for (uint64_t id : *ids) {
+      if (ids == &unranked_ && ranking_.count(id)) continue;
+      auto it = jobs_.find(id);
+      if (it == jobs_.end() || it->second.state != JobState::kPending || !it->second.durable) continue;
+      changed.push_back(ToPending(it->second));
+      context.users.insert(changed.back().user);
+    }
+  }
+  const int64_t now = Now();
+  std::vector<sched::PriorityExplanation> fresh;
+  fresh.reserve(changed.size());
+  for (const auto& j : changed) fresh.push_back(sched::ExplainPriority(j, context, options, now));
+  const auto before = [](const sched::PriorityExplanation& a, const sched::PriorityExplanation& b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.id < b.id;
+  };
+  std::sort(fresh.begin(), fresh.end(), before);
+  auto next = fresh.begin();
+  for (const auto& p : priorities_) {
+    if (unranked_.count(p.id) || ranking_.count(p.id)) continue;  // weighed afresh, or no longer pending
+    for (; next != fresh.end() && before(*next, p); ++next) visit(*next);
+    visit(p);
+  }
+  for (; next != fresh.end(); ++next) visit(*next);
 }
 
 void Controller::RecyclePass(PreparedPass& pass) {

@@ -266,8 +266,13 @@ class Controller {
   // New time limits of running jobs for their nodes, from UpdateJob.
   std::vector<LimitAction> TakeLimitUpdates();
 
-  // The last pass's priority breakdown of every pending job (sprio's view).
+  // The last full pass's priority breakdown of every pending job, highest first.
   const std::vector<sched::PriorityExplanation>& priorities() const { return priorities_; }
+  // sprio's view (`drover queue --explain`, --json): every pending job's breakdown, highest
+  // first: the last full pass's rows, and rows computed now, with what that pass measured of the
+  // cluster (sched::PriorityContext), for the jobs submitted or changed since (a new job's row is
+  // there at once, not a pass later); rows of jobs no longer pending since are left out.
+  void VisitPriorities(const std::function<void(const sched::PriorityExplanation&)>& visit) const;
   // Periodic housekeeping: nodes that stopped heartbeating go DOWN (their jobs NODE_FAIL),
   // finished jobs older than min_job_age are dropped.
   void Tick();
@@ -341,9 +346,13 @@ class Controller {
   void MarkDirty(uint64_t id) {
     dirty_.insert(id);
     view_dirty_.insert(id);
+    unranked_.insert(id);
   }
   // A change the scheduler's view must see (also when the store has it already).
-  void Touch(uint64_t id) { view_dirty_.insert(id); }
+  void Touch(uint64_t id) {
+    view_dirty_.insert(id);
+    unranked_.insert(id);
+  }
   // Brings pending_view_ and the id sets beside it up to date with the jobs touched since.
   void RefreshView();
   void RefreshViewOf(uint64_t id);
@@ -437,7 +446,12 @@ class Controller {
   uint64_t stored_next_job_id_ = 0;
   MonotonicTime grace_until_{};
   std::map<std::string, sched::UserUsage> usage_;  // decayed CPU-seconds per user (fair share)
-  std::vector<sched::PriorityExplanation> priorities_;
+  std::vector<sched::PriorityExplanation> priorities_;  // the last full pass's
+  std::optional<sched::PriorityContext> priority_context_;  // ... and what it measured
+  // Jobs changed since the full pass in flight was prepared (`unranked_`) or since the one
+  // before (`ranking_`, until that pass is applied): VisitPriorities weighs them afresh.
+  std::set<uint64_t> unranked_;
+  std::set<uint64_t> ranking_;
   // Final states of finished jobs purged from `jobs_`, so that dependencies on them and
   // `sacct -j ARRAY` still resolve. Small (a few words each); dropped a day after the job ended.
   struct FinalState {

@@ -417,9 +417,8 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       *reply.mutable_query_jobs_response() = controller_.QueryJobs(query, viewer ? &*viewer : nullptr);
       // Only --json and --explain show them; a listing of 100,000 jobs would carry as many. Never
       // with a table: ApplyVisibility hides the rows of hidden jobs by the JobInfo rows.
-      static const std::vector<sched::PriorityExplanation> kNone;
       const bool priorities = query.with_priorities() && !query.table();
-      for (const auto& p : priorities ? controller_.priorities() : kNone) {
+      if (priorities) controller_.VisitPriorities([&reply](const sched::PriorityExplanation& p) {
         auto* out = reply.mutable_query_jobs_response()->add_priorities();
         out->set_job_id(p.id);
         out->set_user(p.user);
@@ -434,7 +433,7 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
         out->set_nice(p.nice);
         out->set_priority(p.priority);
         out->set_user_usage_cpu_seconds(p.user_usage_cpu_seconds);
-      }
+      });
       if (viewer) ApplyVisibility(controller_.config(), *viewer, reply.mutable_query_jobs_response());
       break;
     }

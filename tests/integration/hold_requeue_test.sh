@@ -7,6 +7,10 @@ cd "$TMP"
 id=$(sbatch --parsable --hold --wrap 'echo run $SLURM_JOB_ID')
 [ "$(squeue -h -j "$id" -o '%t %r')" = "PD JobHeldUser" ] || fail "held: $(squeue -h -j "$id" -o '%t %r')"
 scontrol show job "$id" | grep -q "JobState=PENDING" || fail "scontrol show job"
+# Its priority breakdown is there at once, without waiting for a scheduling pass.
+explain=$(drover queue --explain "$id")
+echo "$explain" | grep -q "^job $id (.*), priority [0-9-]*, [0-9]* of [0-9]* pending; waiting: JobHeldUser" ||
+  fail "--explain right after sbatch: $explain"
 scontrol release "$id"
 wait_until 30 job_done "$id"
 [ "$(job_state "$id")" = COMPLETED ] || fail "released job ended $(job_state "$id")"
@@ -29,6 +33,8 @@ id3=$(sbatch --parsable --wrap 'true')
 wait_until 30 job_done "$id3"
 scontrol requeuehold "$id3"
 [ "$(squeue -h -j "$id3" -o '%t %r')" = "PD JobHeldUser" ] || fail "requeuehold: $(squeue -h -j "$id3" -o '%t %r')"
+explain=$(drover queue --explain "$id3")
+echo "$explain" | grep -q "^job $id3 (.*), priority " || fail "--explain right after requeuehold: $explain"
 pass "a finished job requeued with hold is pending and held"
 
 [ "$(scontrol show hostnames 'node[1-2,4]' | paste -sd' ')" = "node1 node2 node4" ] || fail "show hostnames"

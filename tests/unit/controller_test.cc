@@ -1786,6 +1786,83 @@ TEST_F(ControllerTest, EventPassHonoursTheConfiguredDepthAndThreshold) {
   EXPECT_EQ(considered(false), std::make_pair(size_t{12}, true));
 }
 
+// A new job's priority breakdown is there at once (drover queue --explain), not a full pass
+// later, and equals the one the full pass then gives it; a job that started since is left out.
+TEST_F(ControllerTest, NewJobsHaveAPriorityRowBeforeAFullPass) {
+  config_.event_pass_depth = 1;
+  config_.event_pass_threshold = 2;
+  ASSERT_TRUE(Register("node1").ok());
+  auto rows = [this] {
+    std::vector<sched::PriorityExplanation> out;
+    ctl().VisitPriorities([&out](const sched::PriorityExplanation& p) { out.push_back(p); });
+    return out;
+  };
+  auto find = [](const std::vector<sched::PriorityExplanation>& list, uint64_t id) {
+    auto it = std::find_if(list.begin(), list.end(), [id](const auto& p) { return p.id == id; });
+    return it == list.end() ? std::optional<sched::PriorityExplanation>() : *it;
+  };
+  v1::JobSpec held = Spec();
+  held.set_hold(true);
+  // Before any pass.
+  const uint64_t first = SubmitOk(held);
+  auto before = rows();
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].id, first);
+  EXPECT_DOUBLE_EQ(before[0].fairshare, 1.0);
+  EXPECT_DOUBLE_EQ(before[0].job_size, 1.0 / 16);
+  EXPECT_TRUE(ctl().priorities().empty());
+  auto pass = ctl().PreparePass(true);
+  auto plan = Controller::RunPass(pass);
+  ctl().ApplyPass(pass, std::move(plan));
+  ASSERT_EQ(ctl().priorities().size(), 1u);
+  EXPECT_EQ(ctl().priorities()[0].priority, before[0].priority);
+  EXPECT_DOUBLE_EQ(ctl().priorities()[0].fairshare, before[0].fairshare);
+
+  // Over a long queue, after a full pass: Bob's larger job comes first, ahead of the full
+  // pass's rows, and an event pass does not change that.
+  SubmitOk(held);
+  SubmitOk(held);
+  pass = ctl().PreparePass(true);
+  plan = Controller::RunPass(pass);
+  ctl().ApplyPass(pass, std::move(plan));
+  ASSERT_EQ(ctl().priorities().size(), 3u);
+  v1::JobSpec big = held;
+  big.set_cpus_per_task(4);
+  const uint64_t bobs = SubmitOk(big, Bob());
+  EXPECT_EQ(ctl().priorities().size(), 3u);
+  auto now = rows();
+  ASSERT_EQ(now.size(), 4u);
+  EXPECT_EQ(now[0].id, bobs);
+  EXPECT_DOUBLE_EQ(now[0].job_size, 4.0 / 16);
+  pass = ctl().PreparePass(false);
+  EXPECT_FALSE(pass.full);
+  plan = Controller::RunPass(pass);
+  ctl().ApplyPass(pass, std::move(plan));
+  EXPECT_EQ(rows().size(), 4u);
+  EXPECT_EQ(rows()[0].id, bobs);
+  // The full pass gives it the same row (Bob counts as one more user in both).
+  pass = ctl().PreparePass(true);
+  plan = Controller::RunPass(pass);
+  ctl().ApplyPass(pass, std::move(plan));
+  ASSERT_EQ(ctl().priorities().size(), 4u);
+  auto ranked = find(ctl().priorities(), bobs);
+  ASSERT_TRUE(ranked.has_value());
+  EXPECT_EQ(ranked->priority, now[0].priority);
+  EXPECT_DOUBLE_EQ(ranked->fairshare, now[0].fairshare);
+
+  // Released and started by an event pass: no longer listed.
+  std::vector<SignalAction> actions;
+  ASSERT_EQ(ctl().Control(v1::CONTROL_ACTION_RELEASE, {first}, {}, Alice(), &actions)[0].code(),
+            v1::ERROR_CODE_UNSPECIFIED);
+  pass = ctl().PreparePass(false);
+  plan = Controller::RunPass(pass);
+  EXPECT_EQ(ctl().ApplyPass(pass, std::move(plan)).size(), 1u);
+  EXPECT_EQ(State(first), JobState::kRunning);
+  EXPECT_EQ(ctl().priorities().size(), 4u);
+  EXPECT_EQ(rows().size(), 3u);
+  EXPECT_FALSE(find(rows(), first).has_value());
+}
+
 // Cores a plan gives out are checked against what is allocated when it is applied.
 TEST_F(ControllerTest, PlanIsNotAppliedOverCoresTakenMeanwhile) {
   ASSERT_TRUE(Register("node1").ok());

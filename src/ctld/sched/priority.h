@@ -23,8 +23,17 @@
 
 namespace drover::sched {
 
-// One explanation per pending job, highest priority first.
-std::vector<PriorityExplanation> ComputePriorities(const Snapshot& snap, const Options& options);
+// One explanation per pending job, highest priority first; `context` (optional) gets what they
+// were computed with.
+std::vector<PriorityExplanation> ComputePriorities(const Snapshot& snap, const Options& options,
+                                                   PriorityContext* context = nullptr);
+
+// The usage, users, cores and tiers of `snap` (every pending job's user counts).
+PriorityContext MakePriorityContext(const Snapshot& snap, const Options& options);
+
+// One job's breakdown, its age counted to `now`. REQUIRES: the job's user is in context.users.
+PriorityExplanation ExplainPriority(const PendingJob& job, const PriorityContext& context, const Options& options,
+                                    int64_t now);
 
 // `cpu_seconds` measured at `as_of`, decayed to `now` with the given half-life (no decay for a
 // half-life <= 0).

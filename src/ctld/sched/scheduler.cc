@@ -155,7 +155,7 @@ class Pass {
 
   Plan Run() {
     Plan plan;
-    plan.priorities = ComputePriorities(snap_, options_);
+    plan.priorities = ComputePriorities(snap_, options_, &plan.priority_context);
     for (const auto& pe : plan.priorities) {
       const PendingJob& job = *jobs_.at(pe.id);
       const char* why = Consider(job, plan);

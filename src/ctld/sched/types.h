@@ -22,7 +22,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -241,11 +243,23 @@ struct PriorityExplanation {
   double user_usage_cpu_seconds = 0;  // decayed, including running jobs
 };
 
+// What a pass measured of the cluster for the priority factors (sched/priority.h), so that a
+// job that came since can be weighed as the pass would have (ExplainPriority).
+struct PriorityContext {
+  std::map<std::string, double> usage;  // per user: decayed CPU-seconds plus running jobs so far
+  double total_usage = 0;
+  std::set<std::string> users;  // with usage or a pending job: the even share is 1 / their number
+  double total_cores = 0;
+  uint32_t max_tier = 0;
+  std::map<std::string, uint32_t> tier;  // by partition
+};
+
 struct Plan {
   std::vector<JobStart> starts;              // in the order they were decided
   std::vector<Reservation> reservations;     // highest priority first
   std::vector<JobWait> waits;                // every pending job that does not start
   std::vector<PriorityExplanation> priorities;  // every pending job, highest priority first
+  PriorityContext priority_context;             // what `priorities` were computed with
 };
 
 }  // namespace drover::sched
