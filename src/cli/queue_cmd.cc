@@ -100,11 +100,14 @@ struct Want {
   std::optional<uint32_t> table;
 };
 
-// Whether a listing printing `codes` can ask for a table: the CLI filters (-j, -n, -w) look at
-// JobInfo rows, and so do --json, -s and --start.
+// Whether a listing printing `codes` can ask for a table: not --json, -s or --start, which
+// need JobInfo rows, nor -w, which filters by the allocation (not in a table). -j and -n are
+// applied to the table's rows (ids and array ids always come; the name is asked for).
 std::optional<uint32_t> TableFor(const QueueFilter& f, std::string_view codes, bool plain) {
-  if (!plain || !f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) return std::nullopt;
-  return JobTableColumns(codes);
+  if (!plain || !f.nodes.empty()) return std::nullopt;
+  auto columns = JobTableColumns(codes);
+  if (columns && !f.names.empty()) *columns |= v1::JOB_TABLE_COLUMN_NAME;
+  return columns;
 }
 
 // The reply lives on `arena`: over 100,000 jobs, parsing it message by message on the heap and
@@ -129,6 +132,17 @@ Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, c
   // A ctld that predates tables ignores the flag and sends JobInfo rows: ForEachJob reads both.
   if (want.table && response->has_table()) {
     if (Status ok = CheckJobTable(response->table(), *want.table); !ok.ok()) return ok;
+  }
+  if (want.table && response->has_table() && (!f.jobs.empty() || !f.names.empty())) {
+    // The few rows -j or -n keep become JobInfo rows (with the table's columns only, so they
+    // print as the table's rows would).
+    const v1::JobTable& table = response->table();
+    v1::JobInfo view;
+    for (int i = 0; i < table.job_id_size(); ++i) {
+      JobTableRowInto(table, i, &view);
+      if (Wanted(view, f)) *response->add_jobs() = view;
+    }
+    response->clear_table();
   }
   if (!f.jobs.empty() || !f.names.empty() || !f.nodes.empty()) {
     auto* jobs = response->mutable_jobs();

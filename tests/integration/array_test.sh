@@ -80,6 +80,20 @@ if scontrol release "${id4}_2" 2>err.txt; then fail "release of a not-held eleme
 scontrol hold "${id4}_2" || fail "scontrol hold ${id4}_2"
 [ "$(squeue -h -j "$id4" -o '%i %r' | sort | paste -sd,)" = "${id4}_2 JobHeldUser,${id4}_[1,3] BeginTime" ] ||
   fail "after hold ${id4}_2: $(squeue -h -j "$id4" -o '%i %r' | paste -sd,)"
+# squeue -j and -n read a packed table answer; a format with %Z asks for JobInfo rows: the
+# same rows print the same bytes either way.
+for sel in "-j $id4" "-j ${id4}_2" "-j ${id4}_3,$id3" "-n wrap" "-n wrap -j $id4"; do
+  fmt="%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"
+  # shellcheck disable=SC2086
+  table=$(squeue $sel)
+  # shellcheck disable=SC2086
+  rows=$(squeue $sel -o "$fmt %Z" | sed 's/ [^ ]*$//')
+  [ -n "$table" ] && [ "$table" = "$rows" ] || fail "squeue $sel: table and JobInfo rows differ:\n$table\n--\n$rows"
+  # shellcheck disable=SC2086
+  [ "$(squeue -h $sel -o '%i|%j|%T|%r|%l|%S|%V')" = "$(squeue -h $sel -o '%i|%j|%T|%r|%l|%S|%V|%Z' | sed 's/|[^|]*$//')" ] ||
+    fail "squeue $sel -o: table and JobInfo rows differ"
+done
+pass "squeue -j/-n from a table answer print as from JobInfo rows"
 scontrol release "${id4}_2" || fail "scontrol release ${id4}_2"
 # The reason is the next pass's.
 released() { [ "$(squeue -h -j "$id4" -o '%i %r' | sort | paste -sd,)" = "${id4}_2 BeginTime,${id4}_[1,3] BeginTime" ]; }
