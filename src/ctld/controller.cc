@@ -423,8 +423,10 @@ Result<v1::RegisterNodeResponse> Controller::RegisterNode(const v1::RegisterNode
   if (!node.drained) node.reason.clear();
   node.last_seen = clock_.MonotonicNow();
   node.cgroups = request.cgroups();
+  node.batch_rpcs = request.batch_rpcs();
   CheckTopology(node, request);
   v1::RegisterNodeResponse response;
+  response.set_batch_rpcs(true);  // jobs_finished is served here
   response.set_heartbeat_interval_ms(config_.heartbeat_interval_s * 1000);
   std::vector<uint64_t> reported(request.running_job_ids().begin(), request.running_job_ids().end());
   for (uint64_t id : Reconcile(request.name(), reported)) response.add_cancel_job_ids(id);
@@ -1018,7 +1020,7 @@ void Controller::RefreshViewOf(uint64_t id) {
     }
   };
   set(holding_, job != nullptr && job->holds_resources);
-  set(array_ids_, job != nullptr && job->array_job_id != 0);
+  set(array_ids_, job != nullptr && IsLiveArrayJob(*job));
   set(dependent_, pending && !job->dependency.empty());
   set(running_, job != nullptr && job->state == JobState::kRunning);
   set(ended_, job != nullptr && IsFinished(job->state));
@@ -1079,7 +1081,7 @@ Status Controller::CheckSchedulerView() {
       want[id] = Describe(p);
     }
     if (job.holds_resources) holding.insert(id);
-    if (job.array_job_id != 0) arrays.insert(id);
+    if (IsLiveArrayJob(job)) arrays.insert(id);
     if (pending && !job.dependency.empty()) dependent.insert(id);
     if (job.state == JobState::kRunning) running.insert(id);
     if (IsFinished(job.state)) ended.insert(id);

@@ -124,6 +124,7 @@ struct NodeRecord {
   double load = 0;
   uint64_t free_memory_mb = 0;
   std::string cgroups;  // as the node reported it at registration
+  bool batch_rpcs = false;  // its noded serves launch_jobs (RegisterNodeRequest.batch_rpcs)
   bool drained = false;  // by a failure the node reported; `reason` says which
 
   NodeState State() const;
@@ -423,7 +424,13 @@ class Controller {
   // is checked against the job itself in ApplyPass anyway).
   std::map<uint64_t, std::shared_ptr<const sched::PendingJob>> pending_view_;  // pending, durable
   std::set<uint64_t> holding_;     // jobs that hold cores (snapshot.running)
-  std::set<uint64_t> array_ids_;   // array records and their elements, any state
+  // Array records and their elements that are pending, running or still hold cores
+  // (IsLiveArrayJob): every pass walks them, so finished elements, kept for min_job_age, stay
+  // out (with them a 1,000-element array made each pass walk every element that had ended).
+  std::set<uint64_t> array_ids_;
+  static bool IsLiveArrayJob(const JobRecord& job) {
+    return job.array_job_id != 0 && (!IsFinished(job.state) || job.holds_resources);
+  }
   std::set<uint64_t> dependent_;   // pending, durable jobs with a dependency left to evaluate
   std::set<uint64_t> running_;     // RUNNING (Tick's time limits and --signal)
   std::set<uint64_t> ended_;       // finished, not yet purged (Tick)

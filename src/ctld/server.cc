@@ -241,6 +241,34 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       });
       return;
     }
+    case v1::Body::kJobsFinished: {
+      // The ends of several jobs of one node: recorded together, one commit, one answer.
+      const auto& r = body->jobs_finished();
+      if (Status s = node_check(r.node()); !s.ok()) return fail(s);
+      v1::Body answer;
+      auto* results = answer.mutable_jobs_finished_response();
+      for (const auto& one : r.reports()) {
+        Status s = one.node() == r.node()
+                       ? controller_.JobFinished(one)
+                       : Status::PermissionDenied("the report of job " + std::to_string(one.job_id()) + " names node " +
+                                                  one.node() + " in a batch from " + r.node());
+        auto* result = results->add_results();
+        if (!s.ok()) {
+          result->set_code(ToErrorCode(s.code()));
+          result->set_message(s.message());
+          continue;
+        }
+        spdlog::info("job {} ended on {}: exit {} signal {}", one.job_id(), one.node(), one.exit_code(),
+                     one.exit_signal());
+      }
+      request.clear_body();
+      CommitThen([this, request, respond, answer = std::move(answer)](const Status& s) {
+        if (!s.ok()) return respond(MakeErrorReply(request, s));
+        respond(MakeReply(request, answer));
+        RequestSchedule();
+      });
+      return;
+    }
     case v1::Body::kSubmitJob: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());
@@ -575,16 +603,16 @@ void CtldServer::FinishSchedule(Controller::PreparedPass& pass, sched::Plan plan
     last_full_duration_ = last_pass_duration_;
   }
   // A job is launched only once its start is on disk, so a restart never starts it twice.
-  CommitThen([this, launches](const Status& s) {
+  CommitThen([this, launches = std::move(launches)](const Status& s) mutable {
     ServeStepWaiters();
-    for (const auto& launch : launches) {
-      if (s.ok()) {
-        Launch(launch);
-      } else {
+    if (!s.ok()) {
+      for (const auto& launch : launches) {
         spdlog::error("start of job {} not saved, keeping it pending: {}", launch.request.job_id(), s.message());
         controller_.RevertStart(launch.request.job_id());
       }
+      return;
     }
+    Launch(std::move(launches));
   });
   if (stale || schedule_again_) {
     schedule_again_ = false;
@@ -629,38 +657,69 @@ Status CtldServer::AddPayload(v1::LaunchJobRequest& launch) {
   v1::JobSpec& spec = *launch.mutable_spec();
   // Jobs stored before payloads were kept apart still carry their script in the spec.
   if (spec.interactive() || !spec.script().empty()) return Status::Ok();
-  // An array's elements share the payload stored under the array's id.
+  // An array's elements share the payload stored under the array's id: read and parsed once
+  // and kept for the next elements (a stored payload never changes), a few arrays at a time.
   const uint64_t owner = launch.array_job_id() ? launch.array_job_id() : launch.job_id();
-  auto data = store_.LoadPayload(owner);
-  if (!data.ok()) return data.status();
-  v1::JobSpec payload;
-  if (!payload.ParseFromString(*data)) return Status::Internal("the stored script of job " + std::to_string(owner) + " is corrupt");
-  spec.mutable_script()->swap(*payload.mutable_script());
-  spec.mutable_environment()->Swap(payload.mutable_environment());
+  const bool shared = launch.array_job_id() != 0;
+  auto cached = std::find_if(payloads_.begin(), payloads_.end(), [owner](const auto& p) { return p.first == owner; });
+  if (cached == payloads_.end()) {
+    auto data = store_.LoadPayload(owner);
+    if (!data.ok()) return data.status();
+    v1::JobSpec payload;
+    if (!payload.ParseFromString(*data)) return Status::Internal("the stored script of job " + std::to_string(owner) + " is corrupt");
+    if (!shared) {
+      spec.mutable_script()->swap(*payload.mutable_script());
+      spec.mutable_environment()->Swap(payload.mutable_environment());
+      return Status::Ok();
+    }
+    if (payloads_.size() >= kCachedPayloads) payloads_.pop_back();
+    payloads_.emplace_front(owner, std::move(payload));
+    cached = payloads_.begin();
+  } else if (cached != payloads_.begin()) {
+    payloads_.splice(payloads_.begin(), payloads_, cached);
+    cached = payloads_.begin();
+  }
+  spec.set_script(cached->second.script());
+  *spec.mutable_environment() = cached->second.environment();
   return Status::Ok();
 }
 
-void CtldServer::Launch(const LaunchAction& action) {
-  v1::Body body;
-  v1::LaunchJobRequest& launch = *body.mutable_launch_job();
-  launch = action.request;
-  if (Status s = AddPayload(launch); !s.ok()) {
-    // Never expected (it was committed with the job): the job fails instead of running without its script.
-    spdlog::error("job {}: {}", launch.job_id(), s.message());
-    controller_.LaunchFailed(launch.job_id(), action.node, launch.run(), s);
-    RequestSchedule();
-    return;
+// Each node gets the jobs this pass starts on it in one launch_jobs message when its noded
+// serves that (RegisterNodeRequest.batch_rpcs), else one launch_job per job.
+void CtldServer::Launch(std::vector<LaunchAction> launches) {
+  std::map<std::string, std::vector<v1::LaunchJobRequest>> by_node;
+  const int64_t expires_at_ms =
+      ToUnixMillis(clock_.SystemNow()) + int64_t{controller_.config().credential_ttl_s} * 1000;
+  for (auto& action : launches) {
+    v1::LaunchJobRequest& launch = action.request;
+    if (Status s = AddPayload(launch); !s.ok()) {
+      // Never expected (it was committed with the job): the job fails instead of running without its script.
+      spdlog::error("job {}: {}", launch.job_id(), s.message());
+      controller_.LaunchFailed(launch.job_id(), action.node, launch.run(), s);
+      RequestSchedule();
+      continue;
+    }
+    const std::vector<uint32_t> groups(launch.groups().begin(), launch.groups().end());
+    *launch.mutable_job_credential() = SignGrant(keys_.signing, launch.job_id(), kBatchStepId, launch.uid(),
+                                                 launch.gid(), groups, launch.allocation(), expires_at_ms);
+    spdlog::info("starting job {} on {}", launch.job_id(), launch.node_list());
+    by_node[action.node].push_back(std::move(launch));
   }
-  const std::vector<uint32_t> groups(launch.groups().begin(), launch.groups().end());
-  *launch.mutable_job_credential() =
-      SignGrant(keys_.signing, launch.job_id(), kBatchStepId, launch.uid(), launch.gid(), groups,
-                launch.allocation(),
-                ToUnixMillis(clock_.SystemNow()) +
-                    int64_t{controller_.config().credential_ttl_s} * 1000);
-  const uint64_t job_id = action.request.job_id();
-  const uint32_t run = action.request.run();
-  const std::string node = action.node;
-  spdlog::info("starting job {} on {}", job_id, action.request.node_list());
+  for (auto& [node, jobs] : by_node) {
+    const NodeRecord* record = controller_.FindNode(node);
+    if (record != nullptr && record->batch_rpcs && jobs.size() > 1) {
+      SendLaunches(node, std::move(jobs));
+    } else {
+      for (auto& launch : jobs) SendLaunch(node, std::move(launch));
+    }
+  }
+}
+
+void CtldServer::SendLaunch(const std::string& node, v1::LaunchJobRequest launch) {
+  const uint64_t job_id = launch.job_id();
+  const uint32_t run = launch.run();
+  v1::Body body;
+  *body.mutable_launch_job() = std::move(launch);
   ClientFor(node)->Call(MakeEnvelope(body), [this, job_id, run, node](Result<v1::Envelope> response) {
     auto result = BodyOrError(response);
     if (!result.ok()) {
@@ -668,6 +727,37 @@ void CtldServer::Launch(const LaunchAction& action) {
       controller_.LaunchFailed(job_id, node, run, result.status());
       RequestSchedule();
     }
+  });
+}
+
+void CtldServer::SendLaunches(const std::string& node, std::vector<v1::LaunchJobRequest> launches) {
+  std::vector<std::pair<uint64_t, uint32_t>> runs;  // job id and run, in the message's order
+  v1::Body body;
+  auto* batch = body.mutable_launch_jobs();
+  for (auto& launch : launches) {
+    runs.emplace_back(launch.job_id(), launch.run());
+    *batch->add_launches() = std::move(launch);
+  }
+  ClientFor(node)->Call(MakeEnvelope(body), [this, runs = std::move(runs), node](Result<v1::Envelope> response) {
+    auto result = BodyOrError(response);
+    Status all = result.status();
+    if (result.ok() && (!result->has_launch_jobs_response() ||
+                        result->launch_jobs_response().results_size() != static_cast<int>(runs.size()))) {
+      all = Status::Internal("unexpected reply to launch_jobs");
+    }
+    bool failed = false;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      Status s = all;
+      if (s.ok()) {
+        const v1::Error& e = result->launch_jobs_response().results(static_cast<int>(i));
+        if (e.code() != v1::ERROR_CODE_UNSPECIFIED) s = Status(FromErrorCode(e.code()), e.message());
+      }
+      if (s.ok()) continue;
+      spdlog::warn("launch of job {} on {} failed: {}", runs[i].first, node, s.message());
+      controller_.LaunchFailed(runs[i].first, node, runs[i].second, s);
+      failed = true;
+    }
+    if (failed) RequestSchedule();
   });
 }
 

@@ -15,6 +15,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 #include <functional>
+#include <list>
 #include <map>
 #include <thread>
 #include <vector>
@@ -62,7 +63,10 @@ class CtldServer {
   // Hands everything the controller changed to the store; `then` runs once that is durable
   // (or failed). Replies that acknowledge a change are sent from `then`.
   void CommitThen(std::function<void(Status)> then);
-  void Launch(const LaunchAction& action);
+  // Sends the launches of one pass, those for one node in one message where it can.
+  void Launch(std::vector<LaunchAction> launches);
+  void SendLaunch(const std::string& node, v1::LaunchJobRequest launch);
+  void SendLaunches(const std::string& node, std::vector<v1::LaunchJobRequest> launches);
   // Puts back the script and environment that the store keeps apart from the job (TakeBatch).
   Status AddPayload(v1::LaunchJobRequest& launch);
   void Signal(const SignalAction& action);
@@ -100,6 +104,10 @@ class CtldServer {
   MonotonicTime last_pass_end_{};
   std::chrono::steady_clock::duration last_pass_duration_{};
   std::map<std::string, std::shared_ptr<RpcClient>> node_clients_;
+  // The payloads (script, environment) of the arrays launched last, most recent first: each
+  // element's launch would otherwise read and parse the array's from the store again.
+  static constexpr size_t kCachedPayloads = 4;
+  std::list<std::pair<uint64_t, v1::JobSpec>> payloads_;
   std::vector<StepWaiter> step_waiters_;
   bool stopped_ = false;
   bool schedule_pending_ = false;  // a pass is queued

@@ -263,6 +263,7 @@ void NodeDaemon::Register() {
   r->set_version(kVersion);
   r->set_cgroups(cgroups_text_);
   r->set_fresh_start(!registered_once_);
+  r->set_batch_rpcs(true);
   for (const auto& [id, job] : jobs_) r->add_running_job_ids(id);
   ctld_->Call(Request(body), [this](Result<v1::Envelope> response) {
     registering_ = false;
@@ -276,9 +277,10 @@ void NodeDaemon::Register() {
     registered_ = true;
     registered_once_ = true;
     register_backoff_ms_ = 200;
+    ctld_batches_ = result->register_node_response().batch_rpcs();
     spdlog::info("registered with controller {}", config_.controller_host);
     HandleCancels(result->register_node_response().cancel_job_ids());
-    for (const auto& [id, report] : unreported_) SendFinished(id);
+    ReportEnds();
     ResendStepReports();
     ArmHeartbeat();
   });
@@ -319,7 +321,7 @@ void NodeDaemon::Heartbeat() {
       return;
     }
     if (result->has_heartbeat_response()) HandleCancels(result->heartbeat_response().cancel_job_ids());
-    for (const auto& [id, report] : unreported_) SendFinished(id);
+    ReportEnds();
     ResendStepReports();
     ArmHeartbeat();
   });
@@ -351,6 +353,11 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
     case v1::Body::kLaunchJob:
       s = LaunchJob(body->launch_job());
       break;
+    case v1::Body::kLaunchJobs: {
+      v1::Body reply;
+      *reply.mutable_launch_jobs_response() = LaunchJobs(body->launch_jobs());
+      return respond(MakeReply(request, reply));
+    }
     case v1::Body::kSignalJob:
       s = SignalJob(body->signal_job().job_id(), body->signal_job().signal(), body->signal_job().batch_only(),
                     body->signal_job().steps_only(),
@@ -382,6 +389,19 @@ void NodeDaemon::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
   v1::Body ack;
   ack.mutable_ack();
   respond(MakeReply(request, ack));
+}
+
+v1::LaunchJobsResponse NodeDaemon::LaunchJobs(const v1::LaunchJobsRequest& request) {
+  v1::LaunchJobsResponse response;
+  for (const auto& launch : request.launches()) {
+    const Status s = LaunchJob(launch);
+    auto* result = response.add_results();
+    if (!s.ok()) {
+      result->set_code(ToErrorCode(s.code()));
+      result->set_message(s.message());
+    }
+  }
+  return response;
 }
 
 Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
@@ -422,11 +442,16 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
   // The controller launches a job again (requeue) only after it recorded the previous run's
   // end, so a report still waiting for its acknowledgement is stale.
   unreported_.erase(id);
-  RemoveTree(JobDir(spool_, id));
+  end_batches_.Remove(id);
   DROVER_RETURN_IF_ERROR(CheckJobUser(launch.uid()));
   const std::string dir = JobDir(spool_, id);
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
+  // A directory left by an earlier run goes first; a new job's does not exist (no walk).
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
+    RemoveTree(dir);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
+    }
   }
   std::string bytes;
   launch.SerializeToString(&bytes);
@@ -448,7 +473,7 @@ Status NodeDaemon::LaunchJob(const v1::LaunchJobRequest& request) {
   stepd.cgroup_v1 = stepd_cgroup_v1_;
   auto pid = ForkBatchSupervisor(dir, stepd, plan);
   if (!pid.ok()) return pid.status();
-  jobs_[id] = RunningJob{*pid, true, zygote_ != nullptr};
+  jobs_[id] = RunningJob{*pid, true, zygote_ != nullptr, launch.run()};
   spdlog::info("job {} started for {} (stepd {})", id, launch.user(), *pid);
   return Status::Ok();
 }
@@ -690,11 +715,15 @@ uint32_t NodeDaemon::LaunchedRun(uint64_t job_id) const {
 }
 
 void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
-  jobs_.erase(job_id);
+  std::optional<uint32_t> run;
+  if (auto it = jobs_.find(job_id); it != jobs_.end()) {
+    run = it->second.run;
+    jobs_.erase(it);
+  }
   v1::JobFinishedRequest report;
   report.set_job_id(job_id);
   report.set_node(options_.node_name);
-  report.set_run(LaunchedRun(job_id));
+  report.set_run(run ? *run : LaunchedRun(job_id));  // read back only for an adopted stepd
   auto text = ReadWholeFile(JobDir(spool_, job_id) + "/result");
   auto result = text.ok() ? DecodeResult(*text) : Result<JobResult>(text.status());
   if (result.ok()) {
@@ -724,7 +753,78 @@ void NodeDaemon::JobEnded(uint64_t job_id, const std::string& fallback_reason) {
   spdlog::info("job {} ended: {} exit {} signal {}{}", job_id, v1::JobState_Name(report.state()),
                report.exit_code(), report.exit_signal(), report.reason().empty() ? "" : " (" + report.reason() + ")");
   unreported_[job_id] = Unreported{report, next_seq_++};
-  SendFinished(job_id);
+  if (ctld_batches_) {
+    end_batches_.Add(job_id);
+    FlushEnds();
+  } else {
+    SendFinished(job_id);
+  }
+}
+
+void NodeDaemon::ReportEnds() {
+  if (!ctld_batches_) {
+    for (const auto& [id, report] : unreported_) SendFinished(id);
+    return;
+  }
+  for (const auto& [id, report] : unreported_) end_batches_.Add(id);
+  FlushEnds();
+}
+
+// One jobs_finished in flight at a time: ends that come meanwhile go together with the next
+// (ReportBatcher), so that a node whose jobs end close together costs the controller one
+// message and one commit for many of them.
+void NodeDaemon::FlushEnds() {
+  if (!registered_) return;
+  std::vector<std::pair<uint64_t, uint64_t>> sent;  // job id and report seq
+  v1::Body body;
+  auto* batch = body.mutable_jobs_finished();
+  batch->set_node(options_.node_name);
+  for (;;) {
+    const std::vector<uint64_t> ids = end_batches_.Next();
+    if (ids.empty()) return;
+    for (uint64_t id : ids) {
+      auto it = unreported_.find(id);
+      if (it == unreported_.end()) continue;  // acknowledged meanwhile, or the job runs again
+      *batch->add_reports() = it->second.report;
+      sent.emplace_back(id, it->second.seq);
+    }
+    if (!sent.empty()) break;
+    end_batches_.Done();  // nothing of it was left to send
+  }
+  ctld_->Call(Request(body), [this, sent = std::move(sent)](Result<v1::Envelope> response) {
+    end_batches_.Done();
+    auto result = BodyOrError(response);
+    if (result.ok() && (!result->has_jobs_finished_response() ||
+                        result->jobs_finished_response().results_size() != static_cast<int>(sent.size()))) {
+      result = Status::Internal("unexpected reply to jobs_finished");
+    }
+    if (!result.ok()) {
+      // Kept: sent again with the next heartbeat or registration.
+      spdlog::warn("could not report the end of {} jobs: {}", sent.size(), result.status().message());
+    } else {
+      for (size_t i = 0; i < sent.size(); ++i) {
+        const v1::Error& e = result->jobs_finished_response().results(static_cast<int>(i));
+        if (e.code() == v1::ERROR_CODE_UNSPECIFIED || e.code() == v1::ERROR_CODE_PERMISSION_DENIED) {
+          if (e.code() != v1::ERROR_CODE_UNSPECIFIED) {
+            spdlog::warn("the controller refused the end of job {}: {}", sent[i].first, e.message());
+          }
+          EndAcknowledged(sent[i].first, sent[i].second);
+        } else {
+          spdlog::warn("could not report the end of job {}: {}", sent[i].first, e.message());
+        }
+      }
+    }
+    FlushEnds();
+  });
+}
+
+void NodeDaemon::EndAcknowledged(uint64_t job_id, uint64_t seq) {
+  auto current = unreported_.find(job_id);
+  if (current == unreported_.end() || current->second.seq != seq) return;  // superseded
+  unreported_.erase(current);
+  if (jobs_.count(job_id)) return;  // already running again
+  RemoveTree(JobDir(spool_, job_id));
+  unlink(ScriptPath(spool_, job_id).c_str());
 }
 
 // Retried (on every registration) until the controller acknowledges; only then is the job's

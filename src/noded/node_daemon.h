@@ -28,6 +28,7 @@
 #include "drover/v1/drover.pb.h"
 #include "noded/batch_plan.h"
 #include "noded/cgroup_manager.h"
+#include "noded/report_batcher.h"
 #include "noded/stepd_options.h"
 #include "noded/supervisor_zygote.h"
 
@@ -73,6 +74,7 @@ class NodeDaemon {
     pid_t stepd = -1;
     bool is_child = true;  // false for a stepd adopted after a noded restart
     bool from_zygote = false;  // its end is reported by the supervisor zygote
+    std::optional<uint32_t> run = std::nullopt;  // LaunchJobRequest.run; unknown for a stepd adopted after a restart
   };
 
   void Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder respond);
@@ -89,6 +91,8 @@ class NodeDaemon {
   // own, logging to dir/stepd.log.
   Result<pid_t> ForkBatchSupervisor(const std::string& dir, const StepdOptions& stepd, const BatchPlan& plan);
   Status LaunchJob(const v1::LaunchJobRequest& launch);
+  // launch_jobs: each launch as LaunchJob, one result each.
+  v1::LaunchJobsResponse LaunchJobs(const v1::LaunchJobsRequest& request);
   // batch_only: the batch shell's process alone; steps_only: the steps' tasks alone.
   // step_id (with steps_only): that step's tasks alone (srun --signal).
   Status SignalJob(uint64_t job_id, int32_t signal, bool batch_only = false, bool steps_only = false,
@@ -110,6 +114,13 @@ class NodeDaemon {
   void Reap(pid_t pid, int status);
   void JobEnded(uint64_t job_id, const std::string& fallback_reason);
   void SendFinished(uint64_t job_id);
+  // Reports every unacknowledged end: together (jobs_finished) to a controller that serves
+  // that, else one job_finished each.
+  void ReportEnds();
+  // Sends the ends ReportBatcher says go next, in one jobs_finished.
+  void FlushEnds();
+  // The controller recorded the end of `job_id`'s report `seq`: its spool files go.
+  void EndAcknowledged(uint64_t job_id, uint64_t seq);
   void HandleCancels(const google::protobuf::RepeatedField<uint64_t>& ids);
   v1::Envelope Request(const v1::Body& body) const;
 
@@ -159,6 +170,8 @@ class NodeDaemon {
   };
   std::map<uint64_t, Unreported> unreported_;
   uint64_t next_seq_ = 1;
+  ReportBatcher end_batches_;
+  bool ctld_batches_ = false;  // the controller serves jobs_finished (RegisterNodeResponse.batch_rpcs)
   bool registered_ = false;
   bool registered_once_ = false;  // by this process: the first registration lifts a drain
   bool registering_ = false;
