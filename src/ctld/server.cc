@@ -446,7 +446,16 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       // Only --json and --explain show them; a listing of 100,000 jobs would carry as many. Never
       // with a table: ApplyVisibility hides the rows of hidden jobs by the JobInfo rows.
       const bool priorities = query.with_priorities() && !query.table();
-      if (priorities) controller_.VisitPriorities([&reply](const sched::PriorityExplanation& p) {
+      // Under private_jobs others' rows go too, also those of jobs the query did not list
+      // (--explain ID lists one job but ranks it among all).
+      const bool hide = viewer && controller_.config().private_jobs;
+      if (priorities) controller_.VisitPriorities([&](const sched::PriorityExplanation& p) {
+        if (hide) {
+          const JobRecord* job = controller_.FindJob(p.id);
+          if (job == nullptr || JobVisibility(controller_.config(), *viewer, job->owner.uid) == Visibility::kHidden) {
+            return;
+          }
+        }
         auto* out = reply.mutable_query_jobs_response()->add_priorities();
         out->set_job_id(p.id);
         out->set_user(p.user);

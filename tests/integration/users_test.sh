@@ -109,3 +109,14 @@ scancel "$id" || fail "root could not cancel A's job"
 wait_until 30 job_done "$id"
 [ "$(job_state "$id")" = CANCELLED ] || fail "job $id ended $(job_state "$id")"
 pass "root cancels A's job"
+
+# private_jobs: B's --explain ranks B's job among B's own, not showing A's pending job.
+echo "private_jobs: true" >> "$DROVER_CONF"
+drover control reconfigure >/dev/null || fail "reconfigure with private_jobs"
+aid=$(cd "$work" && as "$ua" sbatch --parsable --hold --wrap true)
+bid=$(cd /tmp && as "$ub" sbatch --parsable --hold -o /dev/null --wrap true)
+out=$(as "$ub" drover queue --explain "$bid")
+grep -q "^job $bid (.*), priority [0-9-]*, 1 of 1 pending" <<<"$out" || fail "B's --explain under private_jobs: $out"
+if as "$ub" drover queue --explain "$bid" --json | grep -q "\b$aid\b"; then fail "B's --explain --json shows A's job $aid"; fi
+scancel "$aid" "$bid"
+pass "private_jobs: --explain leaves out the priority rows of others' jobs"
