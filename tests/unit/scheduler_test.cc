@@ -324,6 +324,9 @@ TEST_F(SchedulerTest, NeverFittingJobsAreRefusedWithTheReason) {
   j.time_limit_minutes = 180;
   EXPECT_EQ(Infeasible(j),
             "requested time limit 3:00:00 exceeds the limit of partition batch (2:00:00)");
+  j = job(40);
+  j.exclude = {"node1", "node2", "node3"};
+  EXPECT_EQ(Infeasible(j), "--exclude leaves no node of partition batch");
   j = job(6);
   j.groups = {"guests"};
   EXPECT_EQ(Infeasible(j),

@@ -347,6 +347,11 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
     }
   }
 
+  if (!job.exclude.empty() &&
+      std::all_of(part->nodes.begin(), part->nodes.end(), [&](const std::string& n) { return Contains(job.exclude, n); })) {
+    return Status::InvalidArgument("--exclude leaves no node of partition " + pn);
+  }
+
   // Judge the request against the partition's nodes as if all were idle and available.
   Snapshot idle;
   idle.kinds = snap.kinds;
