@@ -152,16 +152,36 @@ std::vector<std::string> SplitJobIdList(const std::vector<std::string>& words) {
 }
 
 // Slurm's Key=Value layout; `one_line` joins the groups with spaces instead of new lines.
-std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details) {
+// What scontrol shows of a job that the JobInfo does not carry: its priority (pending jobs, from
+// the controller's last pass) and the cluster's requeue default.
+struct ShowContext {
+  std::map<uint64_t, int64_t> priority;
+  bool job_requeue = false;
+};
+
+std::string ShowJob(const v1::JobInfo& j, bool one_line, bool details, const ShowContext& ctx) {
   const int64_t now = time(nullptr);
+  // A held job's priority is 0, as in Slurm; a job that no longer waits keeps no number here.
+  std::string priority = "1";
+  if (j.state() == v1::JOB_STATE_PENDING) {
+    auto it = ctx.priority.find(j.job_id());
+    if (j.held()) {
+      priority = "0";
+    } else if (it != ctx.priority.end()) {
+      priority = std::to_string(std::max<int64_t>(it->second, 0));
+    }
+  }
+  const bool requeue = j.spec().requeue() == v1::REQUEUE_POLICY_YES ||
+                       (j.spec().requeue() == v1::REQUEUE_POLICY_DEFAULT && ctx.job_requeue);
   std::vector<std::vector<std::string>> groups = {
       {"JobId=" + std::to_string(j.job_id()), "JobName=" + j.spec().name()},
       {"UserId=" + j.user() + "(" + std::to_string(j.uid()) + ")", "GroupId=" + std::to_string(j.gid()),
        "MCS_label=N/A"},
-      {"Priority=1", "Nice=0", "Account=" + (j.spec().account().empty() ? std::string("(null)") : j.spec().account()),
+      {"Priority=" + priority, "Nice=" + std::to_string(j.spec().nice()), "Account=" + (j.spec().account().empty() ? std::string("(null)") : j.spec().account()),
        "QOS=normal"},
-      {"JobState=" + SqueueField(j, 'T', now), "Reason=" + j.reason(), "Dependency=(null)"},
-      {"Requeue=1", "Restarts=" + std::to_string(j.requeue_count()), "BatchFlag=1", "Reboot=0",
+      {"JobState=" + SqueueField(j, 'T', now), "Reason=" + j.reason(),
+       "Dependency=" + (j.spec().dependency().empty() ? std::string("(null)") : j.spec().dependency())},
+      {std::string("Requeue=") + (requeue ? "1" : "0"), "Restarts=" + std::to_string(j.requeue_count()), "BatchFlag=1", "Reboot=0",
        "ExitCode=" + std::to_string(j.exit_code()) + ":" + std::to_string(j.exit_signal())},
       {"RunTime=" + SqueueField(j, 'M', now), "TimeLimit=" + SqueueField(j, 'l', now), "TimeMin=N/A"},
       {"SubmitTime=" + FormatTimestamp(j.submit_time()), "EligibleTime=" + FormatTimestamp(std::max(j.submit_time(), j.spec().begin_time()))},
@@ -307,7 +327,7 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     v1::Body body;
     auto* q = body.mutable_query_jobs();
     q->set_include_finished(true);
-    q->set_with_priorities(json);  // --json prints them (docs/user-guide.md)
+    q->set_with_priorities(true);  // Priority=; --json prints them (docs/user-guide.md)
     std::vector<uint64_t> ids;
     ShownElements shown;
     if (!rest.empty()) {
@@ -340,6 +360,10 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
     if (json) {
       v1::QueryJobsResponse out;
       *out.mutable_jobs() = jobs;
+      for (const auto& p : reply->query_jobs_response().priorities()) {
+        const bool shown_job = std::any_of(jobs.begin(), jobs.end(), [&](const v1::JobInfo& j) { return j.job_id() == p.job_id(); });
+        if (shown_job) *out.add_priorities() = p;
+      }
       std::cout << ToJson(out);
       return 0;
     }
@@ -350,10 +374,13 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
       std::cout << QueueTable(all, OutputWidth(STDOUT_FILENO), true, false);
       return 0;
     }
+    ShowContext ctx;
+    ctx.job_requeue = (*client)->config().job_requeue;
+    for (const auto& p : reply->query_jobs_response().priorities()) ctx.priority[p.job_id()] = p.priority();
     bool first = true;
     for (const auto& j : jobs) {
       if (!first && !one_line) std::cout << "\n";
-      std::cout << ShowJob(j, one_line, details);
+      std::cout << ShowJob(j, one_line, details, ctx);
       first = false;
     }
     return 0;
@@ -399,10 +426,20 @@ int ShowCommand(const std::string& prog, const std::vector<std::string>& what, b
         if (!name.empty() && p.name() != name) continue;
         std::vector<std::string> nodes(p.nodes().begin(), p.nodes().end());
         const std::string sep = one_line ? " " : "\n   ";
-        std::cout << "PartitionName=" << p.name() << sep << "Default=" << (p.is_default() ? "YES" : "NO")
-                  << " State=" << (p.up() ? "UP" : "DOWN") << sep << "MaxTime="
-                  << (p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "UNLIMITED") << sep
-                  << "Nodes=" << CompressHostlist(nodes) << " TotalNodes=" << nodes.size() << "\n"
+        const auto list = [](const google::protobuf::RepeatedPtrField<std::string>& v) {
+          std::string out;
+          for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+          return out.empty() ? std::string("ALL") : out;
+        };
+        const std::string limit = p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "UNLIMITED";
+        std::cout << "PartitionName=" << p.name() << sep << "AllowGroups=" << list(p.access().allow_groups())
+                  << " AllowUsers=" << list(p.access().allow_users()) << sep
+                  << "Default=" << (p.is_default() ? "YES" : "NO") << sep
+                  << "DefaultTime=" << (p.default_time_minutes() ? FormatTimeLimit(p.default_time_minutes()) : "NONE")
+                  << sep << "MaxNodes=" << (p.max_nodes() ? std::to_string(p.max_nodes()) : "UNLIMITED")
+                  << " MaxTime=" << limit << sep << "PriorityTier=" << p.priority_tier() << sep
+                  << "Nodes=" << CompressHostlist(nodes) << sep
+                  << "State=" << PartitionStateText(p) << " TotalNodes=" << nodes.size() << "\n"
                   << (one_line ? "" : "\n");
         found = true;
       }
@@ -477,6 +514,18 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
   return ReportItems(prog, reply->update_node_response().results(), false);
 }
 
+int PartitionUpdateAction(const std::string& prog, const Result<v1::UpdatePartitionRequest>& request,
+                          const std::optional<std::string>& config) {
+  if (!request.ok()) return ReportError(prog, request.status());
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return ReportError(prog, client.status());
+  v1::Body body;
+  *body.mutable_update_partition() = *request;
+  auto reply = (*client)->Call(body);
+  if (!reply.ok()) return ReportError(prog, reply.status());
+  return 0;
+}
+
 int JobUpdateAction(const std::string& prog, const std::vector<std::string>& words,
                     const std::optional<std::string>& config) {
   auto update = ParseJobUpdate(words);
@@ -520,6 +569,7 @@ int Run(const std::string& prog, const Args& args) {
                "  show hostnames [LIST] | show hostlist NAMES\n"
                "  hold ID... | release ID... | requeue ID... | requeuehold ID...\n"
                "  update NodeName=LIST State=DRAIN|RESUME|DOWN [Reason=TEXT]\n"
+               "  update PartitionName=NAME State=UP|DOWN|DRAIN|INACTIVE   (until the next reconfigure)\n"
                "  update JobId=ID [TimeLimit=TIME] [Partition=NAME]   (Partition: pending jobs only)\n"
                "  update JobId=ID TimeLimit+=TIME | TimeLimit-=TIME   (also TimeLimit=+TIME, =-TIME)\n"
                "  reconfigure   (root and operators: every daemon re-reads drover.yaml)\n"
@@ -569,6 +619,7 @@ int Run(const std::string& prog, const Args& args) {
   }
   if (verb == "update") {
     if (IsJobUpdate(rest)) return JobUpdateAction(prog, rest, config);
+    if (IsPartitionUpdate(rest)) return PartitionUpdateAction(prog, ParsePartitionUpdate(rest), config);
     return NodeAction(prog, ParseNodeUpdate(rest), config);
   }
   if (verb == "drain" || verb == "resume" || verb == "down") {

@@ -16,6 +16,7 @@
 #include "cli/terminal.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/show_tables.h"
 #include "cli/long_format.h"
 #include "cli/time_text.h"
 #include "cli/usage.h"
@@ -60,7 +61,11 @@ std::string Field(const Group& g, char code) {
   switch (code) {
     case 'P': return p.name() + (p.is_default() ? "*" : "");
     case 'R': return p.name();
-    case 'a': return p.up() ? "up" : "down";
+    // Slurm's sinfo words: up, down, drain, inact.
+    case 'a': {
+      const std::string st = AsciiLower(PartitionStateText(p));
+      return st == "inactive" ? "inact" : st;
+    }
     case 'l': return p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "infinite";
     case 'D': return std::to_string(g.nodes.size());
     case 't': return StateText(first, true);
@@ -73,7 +78,11 @@ std::string Field(const Group& g, char code) {
     }
     case 'c': return std::to_string(first.cpus());
     case 'm': return std::to_string(first.memory_mb());
-    case 'f': return "(null)";
+    case 'f': {
+      std::string out;
+      for (const auto& f : first.features()) out += (out.empty() ? "" : ",") + f;
+      return out.empty() ? "(null)" : out;
+    }
     case 'E': return first.reason().empty() ? "none" : first.reason();
     case 'O': {
       std::ostringstream ss;

@@ -59,6 +59,39 @@ Result<v1::UpdateNodeRequest> ParseNodeUpdate(const std::vector<std::string>& wo
   return r;
 }
 
+bool IsPartitionUpdate(const std::vector<std::string>& words) {
+  if (words.empty()) return false;
+  const std::string w = AsciiLower(words.front());
+  return w.rfind("partitionname=", 0) == 0 || w == "partitionname";
+}
+
+Result<v1::UpdatePartitionRequest> ParsePartitionUpdate(const std::vector<std::string>& words) {
+  auto pairs = ParseKeyValues(words, "");
+  if (!pairs.ok()) return pairs.status();
+  v1::UpdatePartitionRequest r;
+  for (const auto& [key, name, value] : *pairs) {
+    if (key == "partitionname") {
+      r.set_name(value);
+    } else if (key == "state") {
+      const std::string s = AsciiLower(value);
+      if (s != "up" && s != "down" && s != "drain" && s != "inactive") {
+        return Status::InvalidArgument("invalid partition state '" + value +
+                                       "': use State=UP, State=DOWN, State=DRAIN or State=INACTIVE");
+      }
+      r.set_state(value);
+    } else {
+      return Status::InvalidArgument("cannot update partition key '" + name +
+                                     "' here: only State= (change the rest in drover.yaml and run scontrol "
+                                     "reconfigure)");
+    }
+  }
+  if (r.name().empty()) return Status::InvalidArgument("no partition given: use PartitionName=NAME");
+  if (r.state().empty()) {
+    return Status::InvalidArgument("nothing to update: use State=UP, State=DOWN, State=DRAIN or State=INACTIVE");
+  }
+  return r;
+}
+
 Result<v1::UpdateNodeRequest> ParseNodeVerb(const std::string& verb,
                                             const std::vector<std::string>& words) {
   v1::UpdateNodeRequest r;

@@ -45,6 +45,11 @@ std::string NodeTable(const v1::QueryNodesResponse& r, size_t width, bool header
   return RenderTable(columns, rows, options);
 }
 
+std::string PartitionStateText(const v1::PartitionInfo& p) {
+  if (!p.state().empty()) return p.state();
+  return p.up() ? "UP" : "DOWN";
+}
+
 std::string PartitionTable(const v1::QueryNodesResponse& r, size_t width, bool header) {
   std::vector<TableColumn> columns = {
       {"PARTITION", false, true, 6, 0}, {"DEFAULT", false, false, 6, 2}, {"STATE", false, false, 6, 0},
@@ -53,7 +58,7 @@ std::string PartitionTable(const v1::QueryNodesResponse& r, size_t width, bool h
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : r.partitions()) {
     std::vector<std::string> nodes(p.nodes().begin(), p.nodes().end());
-    rows.push_back({p.name(), p.is_default() ? "yes" : "no", p.up() ? "UP" : "DOWN",
+    rows.push_back({p.name(), p.is_default() ? "yes" : "no", PartitionStateText(p),
                     p.max_time_minutes() ? FormatTimeLimit(p.max_time_minutes()) : "UNLIMITED",
                     std::to_string(nodes.size()), CompressHostlist(nodes)});
   }

@@ -13,6 +13,9 @@ namespace drover::cli {
 // NODE STATE CPUS(A/T) MEMORY(A/T) KINDS(FREE/TOTAL) PARTITIONS REASON
 std::string NodeTable(const v1::QueryNodesResponse& r, size_t width, bool header);
 
+// UP, DOWN, DRAIN or INACTIVE (an older controller sends only `up`).
+std::string PartitionStateText(const v1::PartitionInfo& p);
+
 // PARTITION DEFAULT STATE MAXTIME NODES NODELIST
 std::string PartitionTable(const v1::QueryNodesResponse& r, size_t width, bool header);
 

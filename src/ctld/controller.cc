@@ -2,6 +2,8 @@
 #include "ctld/controller.h"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 
 #include "common/hostlist.h"
 #include "common/units.h"
@@ -82,6 +84,17 @@ void ToProto(const sched::Allocation& a, v1::NodeAllocation* out) {
   out->set_memory_mb(a.memory_mb);
   out->set_tasks(a.tasks);
   for (uint32_t id : a.core_ids) out->add_core_ids(id);
+}
+
+// PartitionInfo.state: Slurm's words.
+const char* PartitionStateWord(const PartitionConfig& p) {
+  switch (p.state) {
+    case PartitionState::kDrain: return "DRAIN";
+    case PartitionState::kInactive: return "INACTIVE";
+    case PartitionState::kDown: return "DOWN";
+    case PartitionState::kUp: return p.up ? "UP" : "DOWN";
+  }
+  return "UP";
 }
 
 sched::PartitionState ToSchedState(const PartitionConfig& p) {
@@ -1483,6 +1496,7 @@ v1::QueryNodesResponse Controller::QueryNodes() const {
     info->set_free_memory_mb(n.free_memory_mb);
     info->set_cgroups(n.cgroups);
     info->set_hardware(n.hardware);
+    for (const auto& f : nc.features) info->add_features(f);
     for (const auto& p : config_.partitions) {
       if (std::find(p.nodes.begin(), p.nodes.end(), nc.name) != p.nodes.end()) info->add_partitions(p.name);
     }
@@ -1494,6 +1508,12 @@ v1::QueryNodesResponse Controller::QueryNodes() const {
     info->set_up(p.up);
     info->set_max_time_minutes(p.max_time_minutes);
     for (const auto& n : p.nodes) info->add_nodes(n);
+    info->set_state(PartitionStateWord(p));
+    info->set_default_time_minutes(p.default_time_minutes);
+    info->set_max_nodes(p.max_nodes);
+    info->set_priority_tier(p.priority_tier);
+    for (const auto& u : p.allow_users) info->mutable_access()->add_allow_users(u);
+    for (const auto& g : p.allow_groups) info->mutable_access()->add_allow_groups(g);
   }
   return response;
 }
@@ -1703,6 +1723,34 @@ Status Controller::Reconfigure(const Config& config) {
     for (auto& [name, node] : nodes_) ApplyTopologyPolicy(node);
   }
   last_reconfigure_changes_ = std::move(plan.changes);
+  return Status::Ok();
+}
+
+Status Controller::UpdatePartition(const v1::UpdatePartitionRequest& request, const Identity& who) {
+  if (!IsOperator(config_, who)) {
+    return Status::PermissionDenied(
+        "access/permission denied: only root and the operators named in the configuration may change "
+        "partition " + request.name());
+  }
+  PartitionConfig* part = nullptr;
+  for (auto& p : config_.partitions) {
+    if (p.name == request.name()) part = &p;
+  }
+  if (part == nullptr) return Status::NotFound("invalid partition name specified: " + request.name());
+  std::string word = request.state();
+  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::toupper(c); });
+  static const std::map<std::string, PartitionState> kStates = {{"UP", PartitionState::kUp},
+                                                               {"DOWN", PartitionState::kDown},
+                                                               {"DRAIN", PartitionState::kDrain},
+                                                               {"INACTIVE", PartitionState::kInactive}};
+  auto it = kStates.find(word);
+  if (it == kStates.end()) {
+    return Status::InvalidArgument("invalid partition state '" + request.state() +
+                                   "': use UP, DOWN, DRAIN or INACTIVE");
+  }
+  part->state = it->second;
+  part->up = part->state == PartitionState::kUp || part->state == PartitionState::kDrain;
+  feasible_.clear();  // verdicts weighed the old state (a draining partition refuses jobs)
   return Status::Ok();
 }
 

@@ -289,6 +289,10 @@ class Controller {
   std::vector<v1::CancelResult> UpdateNodes(const v1::UpdateNodeRequest& request,
                                             const Identity& who,
                                             std::vector<SignalAction>* actions);
+  // scontrol update PartitionName=... State=UP|DOWN|DRAIN|INACTIVE: root and operators only. The
+  // state holds until the configuration is read again (Reconfigure, a restart), as drover.yaml
+  // stays what it says.
+  Status UpdatePartition(const v1::UpdatePartitionRequest& request, const Identity& who);
   // scontrol update JobId=... TimeLimit=... Partition=...: one result per job id and per array
   // text ("12_7", "12_[1-3]"); a job changes only if every part of the request holds for it. The
   // owner may lower the time limit (absolute or TimeLimit-=), root and operators may also raise

@@ -312,6 +312,19 @@ void CtldServer::Handle(const PeerInfo& peer, v1::Envelope request, RpcResponder
       });
       return;
     }
+    case v1::Body::kUpdatePartition: {
+      auto who = Authenticate(request);
+      if (!who.ok()) return fail(who.status());
+      Status done = controller_.UpdatePartition(body->update_partition(), *who);
+      if (!done.ok()) return fail(done);
+      spdlog::info("partition {}: State={} by {}", body->update_partition().name(),
+                   body->update_partition().state(), who->user);
+      reply.mutable_update_partition_response();
+      respond(MakeReply(request, reply));
+      // Full: every pending job of the partition gets its new reason (PartitionDown, ...).
+      RequestSchedule(true);
+      return;
+    }
     case v1::Body::kUpdateNode: {
       auto who = Authenticate(request);
       if (!who.ok()) return fail(who.status());

@@ -31,3 +31,29 @@ err=$(sbatch --cpu-kind=gpu --wrap true 2>&1 >/dev/null) && fail "unknown kind a
 echo "$err" | grep -q "kind" || fail "message: $err"
 pass "impossible kind requests are refused at submission"
 scancel "$big" "$any" "$little" "$waiting"
+
+sinfo -h -N -o '%N %f' | grep -q '^node1 rk1,arm64$' || fail "sinfo %f: $(sinfo -h -N -o '%N %f')"
+pass "sinfo -o %f shows the nodes' features"
+
+# A partition's state set with scontrol: DOWN queues (PartitionDown), DRAIN and INACTIVE refuse
+# new jobs, UP starts the queued ones; sinfo shows Slurm's words.
+scontrol update PartitionName=batch State=DOWN || fail "State=DOWN refused"
+[ "$(sinfo -h -o %a)" = down ] || fail "sinfo %a: $(sinfo -h -o %a)"
+queued=$(sbatch --parsable --wrap true)
+wait_until 30 sh -c "[ \"\$(squeue -h -j $queued -o %r)\" = PartitionDown ]"
+pass "a job waits with PartitionDown in a partition set DOWN"
+scontrol update PartitionName=batch State=DRAIN
+[ "$(sinfo -h -o %a)" = drain ] || fail "sinfo %a: $(sinfo -h -o %a)"
+scontrol show partition batch | grep -q 'State=DRAIN' || fail "show partition: $(scontrol show partition batch)"
+err=$(sbatch --wrap true 2>&1 >/dev/null) && fail "a draining partition accepted a job"
+echo "$err" | grep -q draining || fail "message: $err"
+wait_until 30 job_done "$queued"
+pass "DRAIN refuses new jobs and starts the queued one"
+scontrol update PartitionName=batch State=inactive
+[ "$(sinfo -h -o %a)" = inact ] || fail "sinfo %a: $(sinfo -h -o %a)"
+err=$(scontrol update PartitionName=batch State=SLEEP 2>&1) && fail "State=SLEEP accepted"
+echo "$err" | grep -q 'State=UP' || fail "message: $err"
+err=$(scontrol update PartitionName=nosuch State=UP 2>&1) && fail "an unknown partition accepted"
+scontrol update PartitionName=batch State=UP
+[ "$(sinfo -h -o %a)" = up ] || fail "sinfo %a: $(sinfo -h -o %a)"
+pass "INACTIVE, bad states and unknown partitions; back UP"

@@ -228,6 +228,30 @@ TEST_F(ControllerTest, NegativeNiceIsPrivilegedAndMemoryOptionsExcludeEachOther)
   EXPECT_NE(both.status().message().find("mutually exclusive"), std::string::npos) << both.status().message();
 }
 
+// scontrol update PartitionName=... State=: operators only; DRAIN refuses new jobs at once (the
+// submission verdicts cached before do not still accept them), UP takes them again.
+TEST_F(ControllerTest, PartitionStateUpdate) {
+  v1::UpdatePartitionRequest r;
+  r.set_name(config_.partitions[0].name);
+  r.set_state("drain");
+  EXPECT_EQ(ctl().UpdatePartition(r, Alice()).code(), StatusCode::kPermissionDenied);
+  SubmitOk();
+  ASSERT_TRUE(ctl().UpdatePartition(r, Root()).ok());
+  EXPECT_NE(ctl().QueryNodes().partitions(0).state(), "UP");
+  auto refused = Submit(Spec());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("draining"), std::string::npos) << refused.status().message();
+  r.set_state("sleep");
+  EXPECT_EQ(ctl().UpdatePartition(r, Root()).code(), StatusCode::kInvalidArgument);
+  r.set_name("nosuch");
+  r.set_state("up");
+  EXPECT_EQ(ctl().UpdatePartition(r, Root()).code(), StatusCode::kNotFound);
+  r.set_name(config_.partitions[0].name);
+  ASSERT_TRUE(ctl().UpdatePartition(r, Root()).ok());
+  EXPECT_EQ(ctl().QueryNodes().partitions(0).state(), "UP");
+  SubmitOk();
+}
+
 // Root may not submit unless the cluster allows it.
 TEST_F(ControllerTest, RootSubmissionRefusedByDefault) {
   auto r = Submit(Spec(), Root());

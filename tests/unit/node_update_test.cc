@@ -30,6 +30,20 @@ TEST(NodeUpdateTest, ErrorsSayWhatIsAccepted) {
   EXPECT_FALSE(ParseNodeUpdate({"NodeName=node[1-", "State=DOWN", "Reason=x"}).ok());
 }
 
+TEST(NodeUpdateTest, PartitionState) {
+  EXPECT_TRUE(IsPartitionUpdate({"PartitionName=short", "State=DOWN"}));
+  EXPECT_FALSE(IsPartitionUpdate({"NodeName=node1", "State=DOWN"}));
+  auto r = ParsePartitionUpdate({"partitionname=short", "state=inactive"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->name(), "short");
+  EXPECT_EQ(r->state(), "inactive");
+  EXPECT_NE(ParsePartitionUpdate({"PartitionName=short", "State=SLEEP"}).status().message().find("State=DRAIN"),
+            std::string::npos);
+  EXPECT_NE(ParsePartitionUpdate({"PartitionName=short"}).status().message().find("State="), std::string::npos);
+  EXPECT_NE(ParsePartitionUpdate({"PartitionName=short", "MaxTime=5"}).status().message().find("drover.yaml"),
+            std::string::npos);
+}
+
 TEST(NodeUpdateTest, NativeVerbs) {
   auto r = ParseNodeVerb("drain", {"node[1,4]", "new", "fans"});
   ASSERT_TRUE(r.ok()) << r.status().message();
