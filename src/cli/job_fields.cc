@@ -2,6 +2,7 @@
 #include "cli/time_text.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <map>
 
@@ -134,8 +135,10 @@ std::string SqueueField(const v1::JobInfo& job, char code, int64_t now) {
     case 'k': return job.spec().comment();
     case 'o': return job.spec().name();
     case 'q': return "normal";
+    // A job's priority is not in its JobInfo: squeue asks for the pending jobs' priority rows
+    // and prints them with PriorityField; without them a job has none to show.
     case 'p':
-    case 'Q': return "1";
+    case 'Q': return PriorityField(code, 0);
     default: return "";
   }
 }
@@ -203,6 +206,14 @@ uint32_t OmittableJobParts(std::string_view codes, bool steps) {
   if (codes.find_first_not_of(kBrief) == std::string_view::npos) omit |= v1::JOB_INFO_PART_SPEC_DETAIL;
   if (!steps) omit |= v1::JOB_INFO_PART_STEPS;
   return omit;
+}
+
+std::string PriorityField(char code, int64_t priority) {
+  const int64_t p = std::max<int64_t>(priority, 0);
+  if (code == 'Q') return std::to_string(p);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%16.14f", static_cast<double>(p) / 4294967295.0);
+  return buf;
 }
 
 std::string SqueueHeader(char code) {

@@ -30,6 +30,9 @@ void AppendSqueueField(std::string* out, const v1::JobInfo& job, char code, int6
 // (e.g. %Z, or a letter this code does not know), the steps unless `steps` (squeue -s), and the
 // usage, which no letter shows.
 uint32_t OmittableJobParts(std::string_view codes, bool steps);
+// %Q and %p of a job whose priority is `priority`, as Slurm prints them: the number, and the
+// number over 2^32-1 with 14 decimals.
+std::string PriorityField(char code, int64_t priority);
 // The column header squeue prints for `code`.
 std::string SqueueHeader(char code);
 // The default squeue format, as Slurm's.

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "cli/cli_util.h"
 #include "cli/client.h"
@@ -152,15 +153,30 @@ Result<v1::QueryJobsResponse*> Fetch(const std::optional<std::string>& config, c
   return response;
 }
 
+// The priority %Q and %p print for each pending job: the controller's last weighing (held
+// jobs and jobs that no longer wait have none: 0, as Slurm shows a held job's).
+std::unordered_map<uint64_t, int64_t> PrioritiesOf(const v1::QueryJobsResponse& jobs) {
+  std::unordered_map<uint64_t, int64_t> out;
+  for (const auto& p : jobs.priorities()) out[p.job_id()] = p.priority();
+  return out;
+}
+
 // The rows of a listing in `format`, appended to `out` without a string per field.
 void AppendRows(std::string* out, const std::vector<FormatToken>& tokens, const v1::QueryJobsResponse& jobs,
                 int64_t now) {
   std::string field;
+  const auto priorities = PrioritiesOf(jobs);
   ForEachJob(jobs, [&](const v1::JobInfo& job) {
     for (const auto& t : tokens) {
       out->append(t.literal);
       if (t.code == 0) continue;
       field.clear();
+      if (t.code == 'Q' || t.code == 'p') {
+        const auto it = priorities.find(job.job_id());
+        const bool weighed = it != priorities.end() && job.state() == v1::JOB_STATE_PENDING && !job.held();
+        AppendJustified(out, PriorityField(t.code, weighed ? it->second : 0), t.width, t.right);
+        continue;
+      }
       AppendSqueueField(&field, job, t.code, now);
       AppendJustified(out, field, t.width, t.right);
     }
@@ -239,9 +255,12 @@ int RunSqueue(const Args& args) {
   }
   const auto tokens = ParseFormat(format);
   Want want;
-  want.priorities = json;
-  want.omit = json ? 0 : OmittableJobParts(FormatCodes(tokens), steps);
-  want.table = TableFor(f, FormatCodes(tokens), !json && !steps && !start);
+  const std::string codes = FormatCodes(tokens);
+  const bool priority_letters = codes.find_first_of("Qp") != std::string::npos;
+  want.priorities = json || priority_letters;
+  want.omit = json ? 0 : OmittableJobParts(codes, steps);
+  // A table answer carries no priority rows.
+  want.table = TableFor(f, codes, !json && !steps && !start && !priority_letters);
   for (;;) {
     google::protobuf::Arena arena(ReplyArenaOptions());
     auto jobs = Fetch(config, f, want, &arena);

@@ -475,3 +475,12 @@ TEST(SqueueListingTest, ReplyArenaHoldsALargeReply) {
 
 }  // namespace
 }  // namespace drover::cli
+
+TEST(PriorityFieldTest, NumberAndFractionAsSlurmPrintsThem) {
+  EXPECT_EQ(drover::cli::PriorityField('Q', 4294967295), "4294967295");
+  EXPECT_EQ(drover::cli::PriorityField('p', 4294967295), "1.00000000000000");
+  EXPECT_EQ(drover::cli::PriorityField('Q', 1000), "1000");
+  EXPECT_EQ(drover::cli::PriorityField('p', 0), "0.00000000000000");
+  // Nice can push a weighed priority below zero; Slurm's is unsigned, so it shows 0.
+  EXPECT_EQ(drover::cli::PriorityField('Q', -5), "0");
+}
