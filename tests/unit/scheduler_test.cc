@@ -327,6 +327,9 @@ TEST_F(SchedulerTest, NeverFittingJobsAreRefusedWithTheReason) {
   j = job(40);
   j.exclude = {"node1", "node2", "node3"};
   EXPECT_EQ(Infeasible(j), "--exclude leaves no node of partition batch");
+  j = job(41);
+  j.exclude = {"node9"};
+  EXPECT_EQ(Infeasible(j), "excluded node node9 is not a node of this cluster");
   j = job(6);
   j.groups = {"guests"};
   EXPECT_EQ(Infeasible(j),

@@ -347,6 +347,12 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
     }
   }
 
+  // As Slurm: excluding a name the cluster does not have is a mistake worth saying, not a no-op.
+  for (const auto& name : job.exclude) {
+    if (std::none_of(snap.nodes.begin(), snap.nodes.end(), [&](const Node& n) { return n.name == name; })) {
+      return Status::InvalidArgument("excluded node " + name + " is not a node of this cluster");
+    }
+  }
   if (!job.exclude.empty() &&
       std::all_of(part->nodes.begin(), part->nodes.end(), [&](const std::string& n) { return Contains(job.exclude, n); })) {
     return Status::InvalidArgument("--exclude leaves no node of partition " + pn);
