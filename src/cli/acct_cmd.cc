@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/empty_values.h"
 #include "cli/acct_fields.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
@@ -59,6 +60,7 @@ int Run(const std::string& prog, const Args& args, bool native) {
   if (native) app.add_flag("--json", o.json, "print JSON");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return UsageError(app, prog, e);

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <iostream>
 
+#include "cli/empty_values.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -137,6 +138,7 @@ int RunScancel(const Args& args) {
   app.allow_extras(false);
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return UsageError(app, "scancel", e);
@@ -205,6 +207,7 @@ int RunCancel(const Args& args) {
   app.add_option("--config", req.config, "drover configuration file");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, "drover cancel", e);

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "cli/empty_values.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -587,6 +588,7 @@ int Run(const std::string& prog, const Args& args) {
   app.allow_extras(false);
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return UsageError(app, prog, e);

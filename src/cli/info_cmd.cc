@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "cli/empty_values.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/color.h"
@@ -229,6 +230,7 @@ int RunSinfo(const Args& args) {
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return UsageError(app, "sinfo", e);
@@ -341,6 +343,7 @@ int RunInfo(const Args& args) {
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, prog, e);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/empty_values.h"
 #include "cli/commands.h"
 #include "cli/usage.h"
 #include "common/hostlist.h"
@@ -22,6 +23,7 @@ int RunKeygen(const Args& args) {
   app.add_flag("--force", opts.force, "replace existing keys and certificates");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, "drover keygen", e);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/empty_values.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -61,6 +62,7 @@ int RunLocal(const Args& args) {
   start->add_option("daemon", name, "ctld or a node name")->required();
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, "drover local", e);

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "cli/empty_values.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "cli/color.h"
@@ -216,6 +217,7 @@ int RunSqueue(const Args& args) {
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return UsageError(app, "squeue", e);
@@ -434,6 +436,7 @@ int RunQueue(const Args& args) {
   app.add_option("--config", config, "drover configuration file");
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, prog, e);

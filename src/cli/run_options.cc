@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cli/empty_values.h"
 #include "cli/node_count.h"
 #include "cli/signal_spec.h"
 #include "cli/spec_text.h"
@@ -105,6 +106,7 @@ Result<RunOptions> ParseRunOptions(const std::string& prog, const std::vector<st
   app.prefix_command();
   try {
     std::vector<std::string> rev(args.rbegin(), args.rend());
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::CallForHelp&) {
     o.help = true;

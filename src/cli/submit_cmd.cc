@@ -11,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "cli/empty_values.h"
 #include "cli/acct_fields.h"
 #include "cli/client.h"
 #include "cli/commands.h"
@@ -236,6 +237,7 @@ int RunSubmit(const std::string& prog, const Args& args) {
   app.prefix_command();  // the script and everything after it are the script's, not ours
   try {
     auto rev = Reversed(args);
+    RefuseEmptyValues(app, args);
     app.parse(rev);
   } catch (const CLI::CallForHelp& e) {
     return UsageError(app, prog, e);

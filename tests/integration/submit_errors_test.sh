@@ -15,6 +15,8 @@ expect_error() {  # expect_error PATTERN CMD...
 }
 
 cpus=$(sinfo -h -o %c | head -n 1)
+expect_error "needs a value after" sbatch --mem= --wrap true   # CLI11 alone took --wrap as the value
+expect_error "needs a value after" srun --time= true
 expect_error "largest node" sbatch -c $((cpus + 1)) --wrap true
 expect_error "nodes" sbatch -N 4 --wrap true
 expect_error "memory" sbatch --mem=100T --wrap true
