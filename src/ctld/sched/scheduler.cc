@@ -13,6 +13,9 @@
 namespace drover::sched {
 namespace {
 
+// "1 node", "3 nodes": refusals are read by people.
+std::string Nodes(uint64_t n) { return std::to_string(n) + (n == 1 ? " node" : " nodes"); }
+
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -329,13 +332,11 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
   Result<NodeRange> range = NodeCountRange(job);
   if (!range.ok()) return range.status();
   if (part->max_nodes != 0 && range->min > part->max_nodes) {
-    return Status::InvalidArgument("requested " + std::to_string(range->min) +
-                                   " nodes but partition " + pn + " allows at most " +
+    return Status::InvalidArgument("requested " + Nodes(range->min) + " but partition " + pn + " allows at most " +
                                    std::to_string(part->max_nodes) + " per job");
   }
   if (part->nodes.size() < range->min) {
-    return Status::InvalidArgument("requested " + std::to_string(range->min) +
-                                   " nodes but partition " + pn + " has only " +
+    return Status::InvalidArgument("requested " + Nodes(range->min) + " but partition " + pn + " has only " +
                                    std::to_string(part->nodes.size()));
   }
   for (const auto& name : job.nodelist) {
@@ -441,7 +442,7 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
       return Status::InvalidArgument("requested " + std::to_string(want) + " " + kind_word + " in all (" +
                                      std::to_string(job.ntasks) + " tasks x " + std::to_string(job.cpus_per_task) +
                                      " per task) but partition " + pn + " has " + std::to_string(total) + " on " +
-                                     std::to_string(usable) + " nodes");
+                                     Nodes(usable));
     }
   }
   const uint32_t need = s.exclusive ? s.tasks.front() * s.cpus_per_task : s.cpus;
@@ -465,7 +466,7 @@ Status CheckFeasible(const PendingJob& job, const Snapshot& snap, const Options&
     }
     what += " cores";
   }
-  return Status::InvalidArgument("requested " + std::to_string(s.nodes) + " nodes with " + what +
+  return Status::InvalidArgument("requested " + Nodes(s.nodes) + " with " + what +
                                  " and " + std::to_string(mem) + " MB each" +
                                  (job.features.empty() ? "" : " and the requested features") +
                                  ", but partition " + pn + " has only " + std::to_string(fitting) +
