@@ -503,14 +503,19 @@ int JobAction(const std::string& prog, v1::ControlAction action, const std::vect
   return ReportItems(prog, reply->control_job_response().results(), true);
 }
 
+// One request to the controller over a connection made for it: its answer, or why none came.
+Result<v1::Body> CallController(const std::optional<std::string>& config, const v1::Body& body) {
+  auto client = ControllerClient::Connect(config);
+  if (!client.ok()) return client.status();
+  return (*client)->Call(body);
+}
+
 int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& request,
                const std::optional<std::string>& config) {
   if (!request.ok()) return ReportError(prog, request.status());
-  auto client = ControllerClient::Connect(config);
-  if (!client.ok()) return ReportError(prog, client.status());
   v1::Body body;
   *body.mutable_update_node() = *request;
-  auto reply = (*client)->Call(body);
+  auto reply = CallController(config, body);
   if (!reply.ok()) return ReportError(prog, reply.status());
   return ReportItems(prog, reply->update_node_response().results(), false);
 }
@@ -518,13 +523,10 @@ int NodeAction(const std::string& prog, const Result<v1::UpdateNodeRequest>& req
 int PartitionUpdateAction(const std::string& prog, const Result<v1::UpdatePartitionRequest>& request,
                           const std::optional<std::string>& config) {
   if (!request.ok()) return ReportError(prog, request.status());
-  auto client = ControllerClient::Connect(config);
-  if (!client.ok()) return ReportError(prog, client.status());
   v1::Body body;
   *body.mutable_update_partition() = *request;
-  auto reply = (*client)->Call(body);
-  if (!reply.ok()) return ReportError(prog, reply.status());
-  return 0;
+  auto reply = CallController(config, body);
+  return reply.ok() ? 0 : ReportError(prog, reply.status());
 }
 
 int JobUpdateAction(const std::string& prog, const std::vector<std::string>& words,

@@ -187,9 +187,10 @@ Result<std::vector<std::string>> DecodeZygoteFields(const std::string& bytes) {
   return fields;
 }
 
-Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain child_main) {
-  int requests[2];
-  int exits[2];
+namespace {
+
+// The zygote's two channels: requests from noded, and the ends of its children to noded.
+Status MakeSocketPairs(int requests[2], int exits[2]) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, requests) != 0) {
     return Status::Internal(std::string("socketpair: ") + std::strerror(errno));
   }
@@ -199,6 +200,15 @@ Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain chil
     close(requests[1]);
     return Status::Internal(std::string("socketpair: ") + std::strerror(err));
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain child_main) {
+  int requests[2];
+  int exits[2];
+  if (Status made = MakeSocketPairs(requests, exits); !made.ok()) return made;
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
@@ -221,15 +231,7 @@ Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Start(ChildMain chil
 Result<std::unique_ptr<SupervisorZygote>> SupervisorZygote::Exec(const std::string& path) {
   int requests[2];
   int exits[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, requests) != 0) {
-    return Status::Internal(std::string("socketpair: ") + std::strerror(errno));
-  }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exits) != 0) {
-    const int err = errno;
-    close(requests[0]);
-    close(requests[1]);
-    return Status::Internal(std::string("socketpair: ") + std::strerror(err));
-  }
+  if (Status made = MakeSocketPairs(requests, exits); !made.ok()) return made;
   // Copies above 4 first: dup2 onto the same number would keep close-on-exec set.
   const int theirs_requests = fcntl(requests[1], F_DUPFD_CLOEXEC, 10);
   const int theirs_exits = fcntl(exits[1], F_DUPFD_CLOEXEC, 10);
